@@ -1,0 +1,2 @@
+//! The `sysprof` binary.
+fn main() {}

@@ -1,0 +1,8 @@
+//! sysprof-core: the pure half of sysprof — evidence in, systemd directives and verdicts out.
+//!
+//! Nothing in this crate touches the kernel, the clock or the file system: every entry point takes
+//! `Read`/`Write` or in-memory values, and the same input always gives the same output.
+
+pub mod event;
+pub mod tables;
+pub mod trace;

@@ -1,0 +1,3 @@
+//! Lookup tables: syscall numbers and names per ABI, capabilities, systemd syscall groups.
+
+pub mod caps;

@@ -1,0 +1,1 @@
+//! sysprof-record: the only crate that touches the kernel — recording backends, cgroups, units.
