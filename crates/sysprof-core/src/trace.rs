@@ -610,7 +610,10 @@ mod tests {
             ("{\"format\":\"sysprof-trace\",\"version\":1", "truncated"),
             ("\u{0}\u{1}binary", "not JSON"),
             ("[1,2]", "not a JSON object"),
-            ("{\"format\":\"other\",\"version\":1}", "format is \"other\""),
+            (
+                "{\"format\":\"other\",\"version\":1}",
+                "format is \"other\"",
+            ),
             ("{\"format\":\"sysprof-trace\",\"version\":7}", "version 7"),
             ("{\"format\":\"sysprof-trace\"}", "no numeric \"version\""),
             (

@@ -1,3 +1,4 @@
 //! Lookup tables: syscall numbers and names per ABI, capabilities, systemd syscall groups.
 
 pub mod caps;
+pub mod syscalls;
