@@ -3,6 +3,9 @@
 //! Every backend turns a [`Target`] into a [`sysprof_core::trace::Trace`] and leaves nothing
 //! attached, stopped or mounted behind on any exit path.
 
+pub mod host;
+pub mod systemd;
+
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
