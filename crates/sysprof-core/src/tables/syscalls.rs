@@ -59,6 +59,11 @@ const X86_64_ONLY: [u32; 46] = [
 ///
 /// x32 numbers are accepted with or without [`X32_SYSCALL_BIT`].
 pub fn name(abi: Abi, nr: u32) -> Option<&'static str> {
+    raw_name(abi, nr).map(|n| n.trim_start_matches("r#"))
+}
+
+/// The crate spells names that are Rust keywords as raw identifiers (i386 `r#break`).
+fn raw_name(abi: Abi, nr: u32) -> Option<&'static str> {
     let nr_usize = nr as usize;
     match abi {
         Abi::X86_64 => x86_64::Sysno::new(nr_usize).map(|s| s.name()),
@@ -79,6 +84,10 @@ pub fn name(abi: Abi, nr: u32) -> Option<&'static str> {
 
 /// The number of syscall `name` in `abi` (x32 numbers without [`X32_SYSCALL_BIT`]).
 pub fn number(abi: Abi, name: &str) -> Option<u32> {
+    raw_number(abi, name).or_else(|| raw_number(abi, &format!("r#{name}")))
+}
+
+fn raw_number(abi: Abi, name: &str) -> Option<u32> {
     let id = match abi {
         Abi::X86_64 => x86_64::Sysno::from_str(name).ok().map(|s| s.id()),
         Abi::I386 => x86::Sysno::from_str(name).ok().map(|s| s.id()),
@@ -99,9 +108,9 @@ pub fn number(abi: Abi, name: &str) -> Option<u32> {
 /// Every syscall name of `abi`, in number order.
 pub fn names(abi: Abi) -> Vec<&'static str> {
     match abi {
-        Abi::X86_64 => x86_64::Sysno::iter().map(|s| s.name()).collect(),
-        Abi::I386 => x86::Sysno::iter().map(|s| s.name()).collect(),
-        Abi::Aarch64 => aarch64::Sysno::iter().map(|s| s.name()).collect(),
+        Abi::X86_64 => x86_64::Sysno::iter().map(|s| unraw(s.name())).collect(),
+        Abi::I386 => x86::Sysno::iter().map(|s| unraw(s.name())).collect(),
+        Abi::Aarch64 => aarch64::Sysno::iter().map(|s| unraw(s.name())).collect(),
         Abi::X32 => {
             let mut all: Vec<(u32, &'static str)> = x86_64::Sysno::iter()
                 .filter(|s| !X86_64_ONLY.contains(&s.id().unsigned_abs()))
@@ -109,9 +118,13 @@ pub fn names(abi: Abi) -> Vec<&'static str> {
                 .chain(X32_SPECIFIC.iter().copied())
                 .collect();
             all.sort_unstable();
-            all.into_iter().map(|(_, n)| n).collect()
+            all.into_iter().map(|(_, n)| unraw(n)).collect()
         }
     }
+}
+
+fn unraw(name: &'static str) -> &'static str {
+    name.trim_start_matches("r#")
 }
 
 /// True if `name` is a syscall of any supported ABI.
@@ -165,6 +178,9 @@ mod tests {
         assert_eq!(name(Abi::X86_64, 99_999), None);
         assert!(names(Abi::X32).contains(&"readv"));
         assert!(is_known("_llseek"));
+        assert_eq!(name(Abi::I386, 17), Some("break"));
+        assert_eq!(number(Abi::I386, "break"), Some(17));
+        assert!(names(Abi::I386).contains(&"break"));
         assert!(!is_known("no_such_call"));
     }
 }
