@@ -3,8 +3,11 @@
 //! Every backend turns a [`Target`] into a [`sysprof_core::trace::Trace`] and leaves nothing
 //! attached, stopped or mounted behind on any exit path.
 
+pub mod cgroup;
+pub mod ebpf;
 pub mod host;
 pub mod systemd;
+pub mod unit;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
