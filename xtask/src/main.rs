@@ -1,5 +1,6 @@
 //! Developer tasks: `cargo xtask <task> [args]`; each task is a module `src/<task>.rs` listed in [`TASKS`].
 
+mod build_ebpf;
 mod codegen;
 
 use std::path::{Path, PathBuf};
@@ -9,11 +10,18 @@ use std::process::ExitCode;
 type Task = fn(&[String]) -> anyhow::Result<ExitCode>;
 
 /// Every task: name, one-line summary, entry point. Add new tasks here.
-const TASKS: &[(&str, &str, Task)] = &[(
-    "codegen",
-    "regenerate the embedded systemd syscall-group tables (--check: fail if stale)",
-    codegen::run,
-)];
+const TASKS: &[(&str, &str, Task)] = &[
+    (
+        "build-ebpf",
+        "rebuild the committed eBPF objects with clang (--check: fail if stale)",
+        build_ebpf::run,
+    ),
+    (
+        "codegen",
+        "regenerate the embedded systemd syscall-group tables (--check: fail if stale)",
+        codegen::run,
+    ),
+];
 
 fn main() -> ExitCode {
     let mut args = Vec::new();
