@@ -6,6 +6,8 @@
 pub mod cgroup;
 pub mod ebpf;
 pub mod host;
+pub mod ptrace;
+pub mod signals;
 pub mod systemd;
 pub mod unit;
 
@@ -33,6 +35,9 @@ pub enum Target {
 pub struct RecordOptions {
     /// Stop after this long (`None`: until the target exits or [`StopFlag`] is raised).
     pub duration: Option<Duration>,
+    /// ptrace backend: do not pin tracer and tracees to one CPU (pinning is the default; in VMs
+    /// a cross-CPU ptrace stop costs about 15 times a same-CPU one).
+    pub no_cpu_pinning: bool,
 }
 
 /// Raised (by a signal handler, a timer, or a test) to end a recording early; the backend then
