@@ -226,9 +226,11 @@ impl TransientCgroup {
     }
 
     /// Moves the calling process into the cgroup with async-signal-safe calls only; meant for
-    /// `CommandExt::pre_exec`, between fork and exec.
+    /// `CommandExt::pre_exec`, between fork and exec. The descriptor is left to `O_CLOEXEC`, so
+    /// that the only system call the child makes inside the cgroup before the command's own is
+    /// `execve` (a recording then matches `strace -f` of the same command).
     pub fn join_self_in_child(procs_file: &CString) -> io::Result<()> {
-        // SAFETY: open/write/close are async-signal-safe; the path is a valid NUL-terminated
+        // SAFETY: open and write are async-signal-safe; the path is a valid NUL-terminated
         // string that outlives the call, and the buffer is a 1-byte static slice.
         unsafe {
             let fd = libc::open(procs_file.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
@@ -236,11 +238,8 @@ impl TransientCgroup {
                 return Err(io::Error::last_os_error());
             }
             // "0" means "the writing process" to cgroup.procs.
-            let written = libc::write(fd, b"0".as_ptr().cast(), 1);
-            let err = io::Error::last_os_error();
-            libc::close(fd);
-            if written != 1 {
-                return Err(err);
+            if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                return Err(io::Error::last_os_error());
             }
         }
         Ok(())
