@@ -1,0 +1,379 @@
+//! Rule tests: each builds a small trace and checks the directive (or its absence) it leads to.
+
+use super::*;
+use crate::event::{Abi, Access, AddressOp, CapOrigin, Event, MapKind, Namespace};
+use crate::trace::{Backend, Trace};
+
+fn facts(version: u32) -> TargetFacts {
+    TargetFacts {
+        systemd_version: version,
+        groups: SyscallGroups::embedded(version),
+    }
+}
+
+fn base() -> Trace {
+    let mut t = Trace::new("x86_64");
+    t.meta.backends.insert(Backend::Ptrace);
+    for name in [
+        "read",
+        "write",
+        "openat",
+        "close",
+        "execve",
+        "exit_group",
+        "mmap",
+    ] {
+        t.record(Event::Syscall {
+            abi: Abi::X86_64,
+            name: name.into(),
+        });
+    }
+    t.record(Event::Exec {
+        path: "/usr/bin/true".into(),
+        interpreter: None,
+    });
+    t
+}
+
+fn file(t: &mut Trace, path: &str, access: Access) {
+    t.record(Event::File {
+        path: path.into(),
+        access,
+        outcome: Ok(()),
+    });
+}
+
+fn run(t: &Trace, level: Level) -> Suggestion {
+    suggest(t, &facts(252), SuggestOptions { level })
+}
+
+fn value<'a>(s: &'a Suggestion, key: &str) -> Option<&'a str> {
+    s.directives
+        .iter()
+        .find(|d| d.key == key)
+        .map(|d| d.value.as_str())
+}
+
+fn values<'a>(s: &'a Suggestion, key: &str) -> Vec<&'a str> {
+    s.directives
+        .iter()
+        .filter(|d| d.key == key)
+        .map(|d| d.value.as_str())
+        .collect()
+}
+
+fn omitted(s: &Suggestion, key: &str) -> bool {
+    s.omitted.iter().any(|o| o.key == key)
+}
+
+#[test]
+fn quiet_program_gets_the_full_sandbox() {
+    let s = run(&base(), Level::Strict);
+    let expected = [
+        ("SystemCallErrorNumber", "EPERM"),
+        ("SystemCallArchitectures", "native"),
+        ("CapabilityBoundingSet", ""),
+        ("NoNewPrivileges", "yes"),
+        ("ProtectSystem", "strict"),
+        ("NoExecPaths", "/"),
+        ("PrivateTmp", "yes"),
+        ("ProtectHome", "yes"),
+        ("PrivateDevices", "yes"),
+        ("ProtectKernelTunables", "yes"),
+        ("ProtectKernelModules", "yes"),
+        ("ProtectKernelLogs", "yes"),
+        ("ProtectControlGroups", "yes"),
+        ("ProtectClock", "yes"),
+        ("ProtectHostname", "yes"),
+        ("ProtectProc", "invisible"),
+        ("ProcSubset", "pid"),
+        ("RestrictAddressFamilies", "none"),
+        ("PrivateNetwork", "yes"),
+        ("IPAddressDeny", "any"),
+        ("RestrictNamespaces", "yes"),
+        ("RestrictRealtime", "yes"),
+        ("RestrictSUIDSGID", "yes"),
+        ("LockPersonality", "yes"),
+        ("MemoryDenyWriteExecute", "yes"),
+        ("PrivateMounts", "yes"),
+        ("UMask", "0077"),
+    ];
+    for (key, want) in expected {
+        assert_eq!(value(&s, key), Some(want), "{key}");
+    }
+    assert!(
+        omitted(&s, "PrivateUsers"),
+        "ptrace evidence cannot prove no capability"
+    );
+    assert_eq!(
+        value(&s, "ExecPaths"),
+        Some("-/lib64/ld-linux-x86-64.so.2 -/usr/bin/true")
+    );
+}
+
+#[test]
+fn strict_filter_lists_names_outside_default() {
+    let s = run(&base(), Level::Strict);
+    assert_eq!(values(&s, "SystemCallFilter"), ["close openat read write"]);
+}
+
+#[test]
+fn groups_filter_removes_only_unused_scored_groups() {
+    let mut t = base();
+    t.record(Event::Syscall {
+        abi: Abi::X86_64,
+        name: "setrlimit".into(),
+    });
+    t.record(Event::Syscall {
+        abi: Abi::X86_64,
+        name: "ptrace".into(),
+    });
+    let s = run(&t, Level::Groups);
+    let lines = values(&s, "SystemCallFilter");
+    assert_eq!(lines, ["@system-service ptrace", "~@privileged"]);
+}
+
+#[test]
+fn syscalls_unknown_to_the_target_are_dropped_with_a_warning() {
+    let mut t = base();
+    t.record(Event::Syscall {
+        abi: Abi::X86_64,
+        name: "mseal".into(),
+    });
+    let s = run(&t, Level::Strict);
+    assert!(!values(&s, "SystemCallFilter").concat().contains("mseal"));
+    assert!(
+        s.warnings.iter().any(|w| w.contains("mseal")),
+        "{:?}",
+        s.warnings
+    );
+}
+
+#[test]
+fn foreign_abi_keeps_its_architecture() {
+    let mut t = base();
+    t.record(Event::Syscall {
+        abi: Abi::I386,
+        name: "read".into(),
+    });
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "SystemCallArchitectures"), Some("native x86"));
+}
+
+#[test]
+fn capabilities_become_the_bounding_set() {
+    let mut t = base();
+    for cap in [13, 10] {
+        t.record(Event::Capability {
+            cap,
+            origin: CapOrigin::Inferred,
+            syscall: Some("bind".into()),
+        });
+    }
+    let s = run(&t, Level::Strict);
+    assert_eq!(
+        value(&s, "CapabilityBoundingSet"),
+        Some("CAP_NET_BIND_SERVICE CAP_NET_RAW")
+    );
+}
+
+#[test]
+fn writes_map_to_managed_directories_and_read_write_paths() {
+    let mut t = base();
+    file(&mut t, "/var/lib/redis/dump.rdb", Access::Create);
+    file(&mut t, "/var/log/nginx/access.log", Access::Write);
+    file(&mut t, "/run/nginx/nginx.pid", Access::Create);
+    file(&mut t, "/srv/data/upload.bin", Access::Create);
+    file(&mut t, "/srv/data/sub/x", Access::Write);
+    file(&mut t, "/etc/app.conf", Access::Write);
+    file(&mut t, "/run/lock/app.lock", Access::Create);
+    file(&mut t, "/dev/null", Access::Write);
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "StateDirectory"), Some("redis"));
+    assert_eq!(value(&s, "LogsDirectory"), Some("nginx"));
+    assert_eq!(value(&s, "RuntimeDirectory"), Some("nginx"));
+    assert_eq!(
+        value(&s, "ReadWritePaths"),
+        Some("-/etc/app.conf -/run/lock -/srv/data")
+    );
+}
+
+#[test]
+fn hostile_paths_are_escaped_and_cannot_inject_directives() {
+    let mut t = base();
+    file(
+        &mut t,
+        "/srv/a b/%n\"q'\\\nExecStart=/bin/evil",
+        Access::Write,
+    );
+    let s = run(&t, Level::Strict);
+    let text = s.render_dropin(&["hdr\nInjected=1".into()], true);
+    for line in text.lines() {
+        assert!(
+            line.starts_with('#')
+                || line.starts_with('[')
+                || line.is_empty()
+                || line
+                    .split('=')
+                    .next()
+                    .is_some_and(|k| { MIN_VERSIONS.iter().any(|(known, _)| *known == k) }),
+            "unexpected line {line:?} in\n{text}"
+        );
+    }
+    let rw = value(&s, "ReadWritePaths").unwrap_or_default();
+    assert!(rw.contains("%%n"), "{rw}");
+    assert!(!rw.contains('\n'));
+}
+
+#[test]
+fn tmp_home_and_device_evidence_turn_directives_off() {
+    let mut t = base();
+    file(&mut t, "/tmp/.X11-unix/X0", Access::Read);
+    file(&mut t, "/root/.config/app", Access::Read);
+    file(&mut t, "/dev/sda", Access::Read);
+    let s = run(&t, Level::Strict);
+    assert!(omitted(&s, "PrivateTmp"));
+    assert_eq!(value(&s, "ProtectHome"), Some("read-only"));
+    assert!(omitted(&s, "PrivateDevices"));
+
+    let mut own_tmp = base();
+    file(&mut own_tmp, "/tmp/work", Access::Create);
+    file(&mut own_tmp, "/tmp/work", Access::Read);
+    assert_eq!(
+        value(&run(&own_tmp, Level::Strict), "PrivateTmp"),
+        Some("yes")
+    );
+}
+
+#[test]
+fn failed_accesses_are_not_evidence() {
+    let mut t = base();
+    t.record(Event::File {
+        path: "/root/.pythonrc".into(),
+        access: Access::Read,
+        outcome: Err("ENOENT".into()),
+    });
+    assert_eq!(value(&run(&t, Level::Strict), "ProtectHome"), Some("yes"));
+}
+
+#[test]
+fn network_rules_follow_sockets_and_addresses() {
+    let mut t = base();
+    t.record(Event::Socket {
+        family: "AF_INET".into(),
+        sock_type: "SOCK_STREAM".into(),
+        protocol: "IPPROTO_TCP".into(),
+        outcome: Ok(()),
+    });
+    t.record(Event::Address {
+        op: AddressOp::Bind,
+        family: "AF_INET".into(),
+        address: "127.0.0.1:8080".into(),
+        outcome: Ok(()),
+    });
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "RestrictAddressFamilies"), Some("AF_INET"));
+    assert!(omitted(&s, "PrivateNetwork"));
+    assert_eq!(value(&s, "IPAddressAllow"), Some("localhost"));
+
+    t.record(Event::Address {
+        op: AddressOp::Bind,
+        family: "AF_INET".into(),
+        address: "0.0.0.0:80".into(),
+        outcome: Ok(()),
+    });
+    let s = run(&t, Level::Strict);
+    assert!(omitted(&s, "IPAddressDeny"));
+    assert!(value(&s, "IPAddressAllow").is_none());
+}
+
+#[test]
+fn behaviour_switches_off_matching_restrictions() {
+    let mut t = base();
+    t.record(Event::Namespace {
+        syscall: "unshare".into(),
+        kinds: vec![Namespace::Net, Namespace::User],
+        outcome: Ok(()),
+    });
+    t.record(Event::Personality {
+        persona: 0x0040_0000,
+    });
+    t.record(Event::Memory {
+        kind: MapKind::ExecGain,
+        syscall: "mprotect".into(),
+        outcome: Ok(()),
+    });
+    t.record(Event::Realtime {
+        syscall: "sched_setscheduler".into(),
+        policy: "SCHED_FIFO".into(),
+    });
+    t.record(Event::Syscall {
+        abi: Abi::X86_64,
+        name: "clock_settime".into(),
+    });
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "RestrictNamespaces"), Some("net user"));
+    for key in [
+        "LockPersonality",
+        "MemoryDenyWriteExecute",
+        "RestrictRealtime",
+        "ProtectClock",
+    ] {
+        assert!(omitted(&s, key), "{key} should be omitted");
+    }
+}
+
+#[test]
+fn directives_newer_than_the_target_are_not_emitted() {
+    let s = suggest(
+        &base(),
+        &facts(240),
+        SuggestOptions {
+            level: Level::Strict,
+        },
+    );
+    for key in [
+        "ProtectClock",
+        "ProtectKernelLogs",
+        "ExecPaths",
+        "ProtectProc",
+        "ProtectHostname",
+    ] {
+        assert!(value(&s, key).is_none(), "{key} emitted for systemd 240");
+        assert!(omitted(&s, key), "{key} not explained");
+    }
+    assert_eq!(value(&s, "RestrictAddressFamilies"), Some("AF_UNIX"));
+}
+
+#[test]
+fn ebpf_evidence_without_capabilities_allows_private_users() {
+    let mut t = base();
+    t.meta.backends = [Backend::Ebpf].into();
+    assert_eq!(value(&run(&t, Level::Strict), "PrivateUsers"), Some("yes"));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let mut t = base();
+    file(&mut t, "/srv/b", Access::Write);
+    file(&mut t, "/srv/a", Access::Write);
+    let a = run(&t, Level::Groups).render_dropin(&[], true);
+    let b = run(&t.clone(), Level::Groups).render_dropin(&[], true);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn shared_tmp_writes_become_read_write_paths() {
+    let mut t = base();
+    file(&mut t, "/tmp/out/a", Access::Write);
+    let s = run(&t, Level::Strict);
+    assert!(omitted(&s, "PrivateTmp"));
+    assert_eq!(value(&s, "ReadWritePaths"), Some("-/tmp/out/a"));
+
+    let mut own = base();
+    file(&mut own, "/tmp/out", Access::Create);
+    file(&mut own, "/tmp/out/a", Access::Write);
+    let s = run(&own, Level::Strict);
+    assert_eq!(value(&s, "PrivateTmp"), Some("yes"));
+    assert_eq!(value(&s, "ReadWritePaths"), None);
+}
