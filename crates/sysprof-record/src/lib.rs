@@ -74,6 +74,9 @@ pub struct Progress {
     pub syscalls_distinct: std::sync::atomic::AtomicU64,
     pub files_distinct: std::sync::atomic::AtomicU64,
     pub events: std::sync::atomic::AtomicU64,
+    /// Set once the backend is recording (hooks attached, target set up): events from then on
+    /// are seen.
+    pub recording: AtomicBool,
 }
 
 /// The result of a recording.

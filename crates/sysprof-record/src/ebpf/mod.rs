@@ -218,6 +218,7 @@ pub fn record(
     trace.meta.start = Some(crate::host::now_rfc3339());
 
     let mut lifetime = setup_target(target, &mut maps, &mut warnings)?;
+    progress.recording.store(true, Ordering::SeqCst);
     let started = Instant::now();
     let deadline = opts.duration.map(|d| started + d);
     let mut last_progress = Instant::now();

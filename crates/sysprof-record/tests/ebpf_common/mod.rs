@@ -299,22 +299,27 @@ pub fn bpf_objects() -> BpfObjects {
     }
 }
 
-/// Asserts that nothing was loaded since `before` and is still there.
+/// Asserts that nothing was loaded since `before` and is still there. The kernel frees closed
+/// programs and maps from deferred work, so they may linger for a moment after the last close.
 pub fn assert_nothing_left(before: &BpfObjects) {
-    let after = bpf_objects();
     let new = |a: &BTreeSet<u64>, b: &BTreeSet<u64>| a.difference(b).copied().collect::<Vec<_>>();
-    assert!(
-        new(&after.progs, &before.progs).is_empty(),
-        "BPF programs left: {after:?}"
-    );
-    assert!(
-        new(&after.maps, &before.maps).is_empty(),
-        "BPF maps left: {after:?}"
-    );
-    assert!(
-        new(&after.links, &before.links).is_empty(),
-        "BPF links left: {after:?}"
-    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let after = bpf_objects();
+        let left = (
+            new(&after.progs, &before.progs),
+            new(&after.maps, &before.maps),
+            new(&after.links, &before.links),
+        );
+        if left.0.is_empty() && left.1.is_empty() && left.2.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "BPF objects left (programs, maps, links): {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
     let leftovers = transient_cgroups();
     assert!(
         leftovers.is_empty(),
@@ -375,5 +380,68 @@ impl Drop for TestCgroup {
                 let _ = std::fs::remove_dir(dir);
             }
         }
+    }
+}
+
+/// A recording running on its own thread.
+pub struct Background {
+    pub stop: StopFlag,
+    pub progress: std::sync::Arc<Progress>,
+    pub handle: std::thread::JoinHandle<Result<Recording, ebpf::EbpfError>>,
+}
+
+impl Background {
+    /// Waits until the recorder has attached and set up its target.
+    pub fn wait_until_recording(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !self
+            .progress
+            .recording
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            assert!(
+                !self.handle.is_finished(),
+                "the recorder ended before recording"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the recorder never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Raises the stop flag and returns the recording.
+    pub fn finish(self) -> Recording {
+        self.stop.raise();
+        self.join()
+    }
+
+    /// Waits for the recording to end by itself.
+    pub fn join(self) -> Recording {
+        self.handle
+            .join()
+            .expect("recorder thread panicked")
+            .unwrap_or_else(|e| panic!("recording failed: {e}"))
+    }
+}
+
+/// Records `target` on a thread until it ends or is stopped.
+pub fn record_in_background(target: Target) -> Background {
+    let stop = StopFlag::new();
+    let progress = std::sync::Arc::new(Progress::default());
+    let (thread_stop, thread_progress) = (stop.clone(), progress.clone());
+    let handle = std::thread::spawn(move || {
+        ebpf::record(
+            &target,
+            &RecordOptions::default(),
+            &thread_stop,
+            &thread_progress,
+        )
+    });
+    Background {
+        stop,
+        progress,
+        handle,
     }
 }
