@@ -65,9 +65,10 @@ pub fn attach(
         if procfs::state(tgid) == Some('Z') {
             return Err(PtraceError::ExitedDuringAttach(pid_u));
         }
-        if std::fs::read_to_string(format!("/proc/{tgid}/status"))
-            .is_ok_and(|s| s.lines().any(|l| l.starts_with("Seccomp:") && !l.ends_with('0')))
-        {
+        if std::fs::read_to_string(format!("/proc/{tgid}/status")).is_ok_and(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Seccomp:") && !l.ends_with('0'))
+        }) {
             warnings.push(format!(
                 "pid {tgid} runs under a seccomp filter: calls it denies are recorded too (ptrace sees them before the filter does)"
             ));

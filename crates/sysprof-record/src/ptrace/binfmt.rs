@@ -93,7 +93,11 @@ mod tests {
     #[test]
     fn finds_the_elf_interpreter_of_a_dynamic_binary() {
         let interp = interpreter(b"/bin/sh").expect("dynamic /bin/sh");
-        assert!(interp.starts_with(b"/lib"), "{:?}", String::from_utf8_lossy(&interp));
+        assert!(
+            interp.starts_with(b"/lib"),
+            "{:?}",
+            String::from_utf8_lossy(&interp)
+        );
     }
 
     #[test]

@@ -90,8 +90,7 @@ pub fn dac_allows(creds: &Creds, st: &Stat, want: u32) -> bool {
 pub fn chown_needs_cap(creds: &Creds, st: &Stat, uid: u32, gid: u32) -> bool {
     let owner = creds.uids[3] == st.uid;
     let uid_change = uid != u32::MAX && uid != st.uid;
-    let gid_change =
-        gid != u32::MAX && gid != st.gid && !(owner && creds.in_group(gid));
+    let gid_change = gid != u32::MAX && gid != st.gid && !(owner && creds.in_group(gid));
     uid_change || gid_change
 }
 
@@ -119,7 +118,10 @@ mod tests {
         assert!(dac_allows(&creds(1000, 1, &[]), &st, 0o6));
         assert!(dac_allows(&creds(7, 7, &[50]), &st, 0o4));
         assert!(!dac_allows(&creds(7, 7, &[50]), &st, 0o2));
-        assert!(!dac_allows(&creds(0, 0, &[]), &st, 0o4), "root is 'other' here");
+        assert!(
+            !dac_allows(&creds(0, 0, &[]), &st, 0o4),
+            "root is 'other' here"
+        );
     }
 
     #[test]
@@ -132,7 +134,10 @@ mod tests {
         let owner = creds(1000, 1000, &[20]);
         assert!(!chown_needs_cap(&owner, &st, u32::MAX, u32::MAX));
         assert!(!chown_needs_cap(&owner, &st, 1000, 1000));
-        assert!(!chown_needs_cap(&owner, &st, u32::MAX, 20), "owner to own group");
+        assert!(
+            !chown_needs_cap(&owner, &st, u32::MAX, 20),
+            "owner to own group"
+        );
         assert!(chown_needs_cap(&owner, &st, u32::MAX, 30));
         assert!(chown_needs_cap(&owner, &st, 0, u32::MAX));
         assert!(chown_needs_cap(&creds(0, 0, &[]), &st, 65534, 65534));

@@ -42,16 +42,45 @@ const NO_ID: u32 = u32::MAX;
 /// Something to record once the outcome of the call is known.
 #[derive(Debug)]
 enum Deferred {
-    File { path: Vec<u8>, access: Access },
-    Open { path: Vec<u8>, flags: u64, existed: bool },
-    Exec { path: Vec<u8> },
-    Socket { family: u64, sock_type: u64, protocol: u64 },
-    Address { op: AddressOp, family: u64, address: String },
-    Namespace { kinds: Vec<Namespace> },
-    Memory { kind: MapKind },
-    SetId { path: Option<Vec<u8>>, mode: u32 },
-    Mknod { path: Vec<u8>, kind: DeviceKind },
-    Mount { target: Option<Vec<u8>> },
+    File {
+        path: Vec<u8>,
+        access: Access,
+    },
+    Open {
+        path: Vec<u8>,
+        flags: u64,
+        existed: bool,
+    },
+    Exec {
+        path: Vec<u8>,
+    },
+    Socket {
+        family: u64,
+        sock_type: u64,
+        protocol: u64,
+    },
+    Address {
+        op: AddressOp,
+        family: u64,
+        address: String,
+    },
+    Namespace {
+        kinds: Vec<Namespace>,
+    },
+    Memory {
+        kind: MapKind,
+    },
+    SetId {
+        path: Option<Vec<u8>>,
+        mode: u32,
+    },
+    Mknod {
+        path: Vec<u8>,
+        kind: DeviceKind,
+    },
+    Mount {
+        target: Option<Vec<u8>>,
+    },
     /// A capability needed if (and only if) the call succeeds.
     Cap(Cap),
     /// Working directory or root may have changed: drop cached cwds.
@@ -516,12 +545,9 @@ impl<'p> Decoder<'p> {
                 if let Some(path) = &p {
                     if self.has_cap(tid, caps::CHOWN) {
                         let needed = match (self.creds_of(tid), caps::stat(path, follow)) {
-                            (Some(c), Some(st)) => caps::chown_needs_cap(
-                                c,
-                                &st,
-                                uid as u32,
-                                gid as u32,
-                            ),
+                            (Some(c), Some(st)) => {
+                                caps::chown_needs_cap(c, &st, uid as u32, gid as u32)
+                            }
                             _ => false,
                         };
                         if needed {
@@ -653,13 +679,21 @@ impl<'p> Decoder<'p> {
                 let priority = memory::read_u32(tid, a[1] + 20).unwrap_or(0);
                 let nice = memory::read_u32(tid, a[1] + 16).unwrap_or(0) as i32;
                 self.realtime(tid, name, u64::from(policy), u64::from(priority), out);
-                let target = if arg_i32(a[0]) == 0 { tid } else { arg_i32(a[0]) };
+                let target = if arg_i32(a[0]) == 0 {
+                    tid
+                } else {
+                    arg_i32(a[0])
+                };
                 self.lower_nice(tid, target, i64::from(nice), out);
             }
             Setpriority => {
                 // PRIO_PROCESS only: groups and users would need every member's nice value.
                 if a[0] == 0 {
-                    let target = if arg_i32(a[1]) == 0 { tid } else { arg_i32(a[1]) };
+                    let target = if arg_i32(a[1]) == 0 {
+                        tid
+                    } else {
+                        arg_i32(a[1])
+                    };
                     self.lower_nice(tid, target, i64::from(arg_i32(a[2])), out);
                 }
             }
@@ -741,7 +775,11 @@ impl<'p> Decoder<'p> {
             }
             Prlimit => {
                 if a[2] != 0 {
-                    let target = if arg_i32(a[0]) == 0 { tid } else { arg_i32(a[0]) };
+                    let target = if arg_i32(a[0]) == 0 {
+                        tid
+                    } else {
+                        arg_i32(a[0])
+                    };
                     self.rlimit(tid, target, a[1], a[2], 8, out);
                 }
             }
@@ -756,16 +794,20 @@ impl<'p> Decoder<'p> {
             Boot => self.cap_if(tid, out, caps::SYS_BOOT, true),
             Admin => self.cap_if(tid, out, caps::SYS_ADMIN, true),
             Syslog => {
-                let restricted = procfs::sysctl_int("/proc/sys/kernel/dmesg_restrict")
-                    .is_some_and(|v| v != 0);
-                self.cap_if(tid, out, caps::SYSLOG, restricted || !matches!(a[0], 3 | 10));
+                let restricted =
+                    procfs::sysctl_int("/proc/sys/kernel/dmesg_restrict").is_some_and(|v| v != 0);
+                self.cap_if(
+                    tid,
+                    out,
+                    caps::SYSLOG,
+                    restricted || !matches!(a[0], 3 | 10),
+                );
             }
             Vhangup => self.cap_if(tid, out, caps::SYS_TTY_CONFIG, true),
             Rawio => self.cap_if(tid, out, caps::SYS_RAWIO, true),
             Bpf => {
-                let restricted =
-                    procfs::sysctl_int("/proc/sys/kernel/unprivileged_bpf_disabled")
-                        .is_some_and(|v| v != 0);
+                let restricted = procfs::sysctl_int("/proc/sys/kernel/unprivileged_bpf_disabled")
+                    .is_some_and(|v| v != 0);
                 self.cap_if(tid, out, caps::BPF, restricted);
             }
             PerfEventOpen => {
@@ -783,7 +825,15 @@ impl<'p> Decoder<'p> {
         }
     }
 
-    fn open(&mut self, tid: i32, dirfd: i32, addr: u64, flags: u64, mode: u64, out: &mut Vec<Deferred>) {
+    fn open(
+        &mut self,
+        tid: i32,
+        dirfd: i32,
+        addr: u64,
+        flags: u64,
+        mode: u64,
+        out: &mut Vec<Deferred>,
+    ) {
         let Some(path) = self.path_at(tid, dirfd, addr) else {
             return;
         };
@@ -818,7 +868,14 @@ impl<'p> Decoder<'p> {
         }
     }
 
-    fn socket(&mut self, tid: i32, family: u64, sock_type: u64, protocol: u64, out: &mut Vec<Deferred>) {
+    fn socket(
+        &mut self,
+        tid: i32,
+        family: u64,
+        sock_type: u64,
+        protocol: u64,
+        out: &mut Vec<Deferred>,
+    ) {
         let base_type = sock_type & 0xf;
         let raw = family == names::AF_PACKET
             || base_type == 10
@@ -951,7 +1008,14 @@ impl<'p> Decoder<'p> {
         out.push(Deferred::CwdChanged);
     }
 
-    fn realtime(&mut self, tid: i32, name: &'static str, policy: u64, priority: u64, out: &mut Vec<Deferred>) {
+    fn realtime(
+        &mut self,
+        tid: i32,
+        name: &'static str,
+        policy: u64,
+        priority: u64,
+        out: &mut Vec<Deferred>,
+    ) {
         let Some(policy_name) = names::realtime_policy(policy) else {
             return;
         };
@@ -1007,7 +1071,15 @@ impl<'p> Decoder<'p> {
         }
     }
 
-    fn rlimit(&mut self, tid: i32, target: i32, resource: u64, addr: u64, word: u64, out: &mut Vec<Deferred>) {
+    fn rlimit(
+        &mut self,
+        tid: i32,
+        target: i32,
+        resource: u64,
+        addr: u64,
+        word: u64,
+        out: &mut Vec<Deferred>,
+    ) {
         const LIMIT_NAMES: [&str; 16] = [
             "Max cpu time",
             "Max file size",
@@ -1026,7 +1098,10 @@ impl<'p> Decoder<'p> {
             "Max realtime priority",
             "Max realtime timeout",
         ];
-        let Some(name) = usize::try_from(resource).ok().and_then(|r| LIMIT_NAMES.get(r)) else {
+        let Some(name) = usize::try_from(resource)
+            .ok()
+            .and_then(|r| LIMIT_NAMES.get(r))
+        else {
             return;
         };
         let new_hard = if word == 4 {
@@ -1161,7 +1236,14 @@ impl<'p> Decoder<'p> {
         });
     }
 
-    fn finish_open(&mut self, tid: i32, path: Vec<u8>, flags: u64, existed: bool, result: Result<i64, i64>) {
+    fn finish_open(
+        &mut self,
+        tid: i32,
+        path: Vec<u8>,
+        flags: u64,
+        existed: bool,
+        result: Result<i64, i64>,
+    ) {
         let writes = flags & O_ACCMODE != 0 || flags & O_TRUNC != 0;
         let created = result.is_ok() && !existed;
         let access = if created {
@@ -1226,7 +1308,10 @@ impl<'p> Decoder<'p> {
         if let Some(creds) = self.creds_of(tid).cloned() {
             if let Some(st) = caps::stat(&path, true) {
                 let any_exec = st.mode & 0o111 != 0;
-                if any_exec && !caps::dac_allows(&creds, &st, 0o1) && creds.has_cap(caps::DAC_OVERRIDE.0) {
+                if any_exec
+                    && !caps::dac_allows(&creds, &st, 0o1)
+                    && creds.has_cap(caps::DAC_OVERRIDE.0)
+                {
                     self.capability(caps::DAC_OVERRIDE, "execve");
                 }
             }
@@ -1235,7 +1320,10 @@ impl<'p> Decoder<'p> {
         let first = binfmt::interpreter(&path);
         // A script's interpreter has its own ELF interpreter; both are opened for execution.
         let second = first.as_deref().and_then(binfmt::interpreter);
-        for exec_path in [Some(path.clone()), first.clone(), second].into_iter().flatten() {
+        for exec_path in [Some(path.clone()), first.clone(), second]
+            .into_iter()
+            .flatten()
+        {
             let exec_path = self.to_string(exec_path);
             self.record(Event::File {
                 path: exec_path,

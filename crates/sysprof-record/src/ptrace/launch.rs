@@ -62,9 +62,8 @@ pub fn resolve_program(program: &OsStr) -> Result<PathBuf, PtraceError> {
     if program.is_empty() {
         return Err(PtraceError::EmptyCommand);
     }
-    let executable = |p: &Path| {
-        p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok()
-    };
+    let executable =
+        |p: &Path| p.is_file() && nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).is_ok();
     if program.as_bytes().contains(&b'/') {
         let path = PathBuf::from(program);
         if !path.exists() {
@@ -78,8 +77,8 @@ pub fn resolve_program(program: &OsStr) -> Result<PathBuf, PtraceError> {
         }
         return Ok(path);
     }
-    let search = std::env::var_os("PATH")
-        .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+    let search =
+        std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     let mut found_unexecutable = None;
     for dir in std::env::split_paths(&search) {
         let candidate = if dir.as_os_str().is_empty() {
@@ -113,10 +112,7 @@ pub fn launch(program: &Path, argv: &[OsString]) -> Result<Launched, PtraceError
     // Everything the child touches is prepared before fork: after fork in a possibly
     // multi-threaded process only async-signal-safe calls are allowed (no allocation).
     let c_program = cstring(program.as_os_str())?;
-    let c_args: Vec<CString> = argv
-        .iter()
-        .map(|a| cstring(a))
-        .collect::<Result<_, _>>()?;
+    let c_args: Vec<CString> = argv.iter().map(|a| cstring(a)).collect::<Result<_, _>>()?;
     let mut arg_ptrs: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
     let filter = [libc::sock_filter {
@@ -150,7 +146,10 @@ pub fn launch(program: &Path, argv: &[OsString]) -> Result<Launched, PtraceError
             drop(err_write);
             if let Err(errno) = ptrace::seize(child, launch_options()) {
                 kill_and_reap(child);
-                return Err(PtraceError::sys("PTRACE_SEIZE of the launched command", errno));
+                return Err(PtraceError::sys(
+                    "PTRACE_SEIZE of the launched command",
+                    errno,
+                ));
             }
             // Release the child: it installs the filter and execs.
             if let Err(errno) = nix::unistd::write(&go_write, b"g") {

@@ -120,7 +120,9 @@ pub fn record(
     } else {
         let guard = PinGuard::pin_here();
         if guard.is_none() {
-            warnings.push("could not pin tracer and tracees to one CPU; recording will be slower".into());
+            warnings.push(
+                "could not pin tracer and tracees to one CPU; recording will be slower".into(),
+            );
         }
         guard
     };

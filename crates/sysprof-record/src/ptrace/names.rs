@@ -179,7 +179,11 @@ pub fn realtime_policy(policy: u64) -> Option<&'static str> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SockAddr {
     /// `a.b.c.d:port` or `[v6]:port`.
-    Inet { family: u64, text: String, port: u16 },
+    Inet {
+        family: u64,
+        text: String,
+        port: u16,
+    },
     /// A filesystem AF_UNIX address (possibly relative).
     UnixPath(Vec<u8>),
     /// An abstract AF_UNIX name, written `@name`.

@@ -92,12 +92,20 @@ pub enum Op {
     Setpriority,
     Nice,
     /// setuid, setgid (+32): (id)
-    SetId1 { gid: bool },
+    SetId1 {
+        gid: bool,
+    },
     /// setreuid, setregid: (r, e)
-    SetId2 { gid: bool },
+    SetId2 {
+        gid: bool,
+    },
     /// setresuid, setresgid: (r, e, s)
-    SetId3 { gid: bool },
-    SetFsId { gid: bool },
+    SetId3 {
+        gid: bool,
+    },
+    SetFsId {
+        gid: bool,
+    },
     Setgroups,
     Capset,
     Prctl,
@@ -128,7 +136,6 @@ pub enum Op {
     PerfEventOpen,
     /// timer_create, timerfd_create: (clockid, …)
     TimerCreate,
-
 }
 
 /// The decoder for syscall `name` made through `abi`.

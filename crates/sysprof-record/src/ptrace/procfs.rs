@@ -8,7 +8,9 @@ use std::os::unix::ffi::OsStringExt;
 
 /// The target of a `/proc` symlink (`cwd`, `fd/N`, `exe`), as raw bytes.
 pub fn readlink(path: &str) -> Option<Vec<u8>> {
-    fs::read_link(path).ok().map(|p| p.into_os_string().into_vec())
+    fs::read_link(path)
+        .ok()
+        .map(|p| p.into_os_string().into_vec())
 }
 
 /// The current working directory of thread `tid`.

@@ -24,14 +24,29 @@ pub const AUDIT_ARCH_AARCH64: u32 = 0xC000_00B7;
 /// What `waitpid` reported, decoded without losing real-time signal numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wait {
-    Exited { pid: i32, code: i32 },
-    Killed { pid: i32, signal: i32 },
+    Exited {
+        pid: i32,
+        code: i32,
+    },
+    Killed {
+        pid: i32,
+        signal: i32,
+    },
     /// `SIGTRAP | 0x80`: a syscall-entry or syscall-exit stop (`PTRACE_O_TRACESYSGOOD`).
-    SyscallStop { pid: i32 },
+    SyscallStop {
+        pid: i32,
+    },
     /// A `PTRACE_EVENT_*` stop; `signal` matters for `EVENT_STOP` (group-stop vs. trap).
-    Event { pid: i32, event: i32, signal: i32 },
+    Event {
+        pid: i32,
+        event: i32,
+        signal: i32,
+    },
     /// A signal-delivery-stop: the tracee is about to receive `signal`.
-    Signal { pid: i32, signal: i32 },
+    Signal {
+        pid: i32,
+        signal: i32,
+    },
     /// Something this tracer does not act on (`WIFCONTINUED`).
     Other,
 }

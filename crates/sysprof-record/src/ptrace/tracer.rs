@@ -327,10 +327,7 @@ impl<'p> Tracer<'p> {
                     self.release(pid, 0);
                 }
                 Wait::Event { pid, event, .. } => {
-                    if matches!(
-                        event,
-                        sys::EVENT_FORK | sys::EVENT_VFORK | sys::EVENT_CLONE
-                    ) {
+                    if matches!(event, sys::EVENT_FORK | sys::EVENT_VFORK | sys::EVENT_CLONE) {
                         // The new child is traced too and will report a stop of its own.
                         if let Ok(child) = sys::event_message(pid) {
                             let child = child as i32;
