@@ -1,0 +1,72 @@
+//! Privileged: `--unit` resolves the unit's cgroup through `systemctl show` and catches the
+//! cgroup being created and re-created (a start and a restart) from the kernel side.
+//!
+//! The host has no systemd as PID 1, so a stand-in `systemctl` on `PATH` answers the
+//! `ControlGroup` query; everything after that (cgroup_mkdir in the kernel, the recording) is
+//! real.
+
+mod ebpf_common;
+
+use ebpf_common::*;
+use std::os::unix::fs::PermissionsExt;
+use sysprof_core::event::Access;
+use sysprof_record::Target;
+
+#[test]
+fn unit_cgroup_is_caught_on_start_and_restart() {
+    if !privileged() {
+        return;
+    }
+    let _guard = serial();
+    let before = bpf_objects();
+    let slice = TestCgroup::new("units");
+    let control_group = format!(
+        "/{}/fake.service",
+        slice.0.file_name().expect("name").to_string_lossy()
+    );
+    let bin = tempfile::tempdir().expect("tempdir");
+    let systemctl = bin.path().join("systemctl");
+    std::fs::write(
+        &systemctl,
+        format!("#!/bin/sh\n[ \"$1 $2 $3\" = \"show -P ControlGroup\" ] || exit 1\necho {control_group}\n"),
+    )
+    .expect("fake systemctl");
+    std::fs::set_permissions(&systemctl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = std::env::var("PATH").unwrap_or_default();
+    // Only this test runs in this binary, so changing the environment races with nothing.
+    std::env::set_var("PATH", format!("{}:{path}", bin.path().display()));
+
+    let markers = tempfile::tempdir().expect("tempdir");
+    let first = markers.path().join("first-start");
+    let second = markers.path().join("after-restart");
+    let recorder = record_in_background(Target::Unit("fake".into()));
+    recorder.wait_until_recording();
+
+    let unit_dir = slice.0.join("fake.service");
+    std::fs::create_dir(&unit_dir).expect("start: create the unit cgroup");
+    TestCgroup::run_in(&unit_dir, &format!("touch {}", first.display()));
+    std::fs::remove_dir(&unit_dir).expect("stop: remove the unit cgroup");
+    std::fs::create_dir(&unit_dir).expect("restart: re-create the unit cgroup");
+    TestCgroup::run_in(
+        &unit_dir,
+        &format!("touch {}; /usr/bin/nproc >/dev/null", second.display()),
+    );
+    std::fs::remove_dir(&unit_dir).expect("remove the unit cgroup");
+
+    let rec = recorder.finish();
+    let created = files(&rec, &[Access::Create]);
+    assert!(
+        created.contains(&canonical(&first.to_string_lossy())),
+        "{created:?}"
+    );
+    assert!(
+        created.contains(&canonical(&second.to_string_lossy())),
+        "{created:?}"
+    );
+    assert!(files(&rec, &[Access::Exec]).contains("/usr/bin/nproc"));
+    let notes = rec.warnings.join("\n");
+    assert!(notes.contains("is not running"), "{notes}");
+    assert_eq!(notes.matches("followed cgroup").count(), 2, "{notes}");
+    drop(slice);
+    assert_nothing_left(&before);
+}
