@@ -17,8 +17,10 @@ set -e
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 printf 'hello from sysprof\n' > "$dir/index.html"
-if command -v python3 >/dev/null 2>&1; then
-python3 - "$dir" <<'PY'
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3 || true)
+if [ -n "$py" ]; then
+"$py" - "$dir" <<'PY'
 import http.server, socketserver, sys, threading, urllib.request, os
 os.chdir(sys.argv[1])
 class Quiet(http.server.SimpleHTTPRequestHandler):
