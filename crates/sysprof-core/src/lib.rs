@@ -4,6 +4,7 @@
 //! `Read`/`Write` or in-memory values, and the same input always gives the same output.
 
 pub mod event;
+pub mod strace;
 pub mod tables;
 pub mod trace;
 pub mod timespan;
