@@ -3,8 +3,10 @@
 //! Nothing in this crate touches the kernel, the clock or the file system: every entry point takes
 //! `Read`/`Write` or in-memory values, and the same input always gives the same output.
 
+pub mod check;
 pub mod event;
 pub mod strace;
 pub mod tables;
 pub mod trace;
 pub mod timespan;
+pub mod unit;
