@@ -49,6 +49,8 @@ pub(crate) struct Engine {
     processes: FxMap<u32, Process>,
     /// Pids inside an unfinished clone-family call (a new pid is probably their child).
     cloning: FxMap<u32, ()>,
+    /// The process the previous unprefixed line belonged to.
+    unprefixed: Option<u32>,
     fs: Arena<FsState>,
     files: Arena<FdTable>,
     /// Scratch buffers reused for every line (taken with `mem::take`, then put back).
@@ -167,6 +169,7 @@ impl Engine {
             syscall_ids: FxMap::default(),
             processes: FxMap::default(),
             cloning: FxMap::default(),
+            unprefixed: None,
             fs: Arena::new(),
             files: Arena::new(),
             raw: Vec::new(),
@@ -237,14 +240,8 @@ impl Engine {
                 });
                 let pending_clone = pending_name.is_some_and(|n| kind_of(n) == Kind::Clone);
                 let same_call = matches!((resumed, pending_name), (Some(a), Some(b)) if a == b);
-                if same_call || !pending_clone {
-                    if let Some(process) = self.processes.remove(&SYNTHETIC_PID) {
-                        if self.cloning.remove(&SYNTHETIC_PID).is_some() {
-                            self.cloning.insert(pid, ());
-                        }
-                        self.processes.insert(pid, process);
-                        return;
-                    }
+                if (same_call || !pending_clone) && self.rename_synthetic(pid) {
+                    return;
                 }
             }
         }
@@ -271,16 +268,41 @@ impl Engine {
 
     /// The pid of an unprefixed line in a log that mixes prefixed and unprefixed lines (strace
     /// to stderr prints `[pid N]` only while more than one process is traced).
-    fn unprefixed_pid(&self, ctx: FeedContext) -> u32 {
+    ///
+    /// Without `-f` only one process is traced, but its untraced children still get state from
+    /// their `clone` results, so the previous unprefixed line's process is the best guess then.
+    fn unprefixed_pid(&mut self, ctx: FeedContext) -> u32 {
         if let Some(pid) = ctx.pid_hint {
             return pid;
         }
-        if self.processes.len() == 1 {
-            if let Some(&pid) = self.processes.keys().next() {
-                return pid;
-            }
+        let pid = if self.processes.len() == 1 {
+            self.processes
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(SYNTHETIC_PID)
+        } else {
+            self.unprefixed
+                .filter(|p| self.processes.contains_key(p))
+                .unwrap_or(SYNTHETIC_PID)
+        };
+        self.unprefixed = Some(pid);
+        pid
+    }
+
+    /// The synthetic process of unprefixed lines turned out to be `pid`.
+    fn rename_synthetic(&mut self, pid: u32) -> bool {
+        let Some(process) = self.processes.remove(&SYNTHETIC_PID) else {
+            return false;
+        };
+        if self.cloning.remove(&SYNTHETIC_PID).is_some() {
+            self.cloning.insert(pid, ());
         }
-        SYNTHETIC_PID
+        if self.unprefixed == Some(SYNTHETIC_PID) {
+            self.unprefixed = Some(pid);
+        }
+        self.processes.insert(pid, process);
+        true
     }
 
     fn exit_process(&mut self, pid: u32) {
@@ -327,6 +349,7 @@ impl Engine {
         for pid in pids {
             self.exit_process(pid);
         }
+        self.unprefixed = None;
     }
 
     // ---------------------------------------------------------------- lines
@@ -817,12 +840,7 @@ impl Engine {
                 let named = call.ret.value().and_then(|v| u32::try_from(v).ok());
                 if let (SYNTHETIC_PID, Some(pid)) = (call.pid, named) {
                     if pid != SYNTHETIC_PID && !self.processes.contains_key(&pid) {
-                        if let Some(process) = self.processes.remove(&SYNTHETIC_PID) {
-                            if self.cloning.remove(&SYNTHETIC_PID).is_some() {
-                                self.cloning.insert(pid, ());
-                            }
-                            self.processes.insert(pid, process);
-                        }
+                        self.rename_synthetic(pid);
                     }
                 }
             }

@@ -195,9 +195,7 @@ pub(crate) fn kind_of(name: &[u8]) -> Kind {
         | b"pidfd_open"
         | b"pidfd_getfd"
         | b"open_by_handle_at"
-        | b"landlock_create_ruleset"
-        | b"bpf"
-        | b"socketcall" => Kind::FdNew,
+        | b"landlock_create_ruleset" => Kind::FdNew,
         b"pipe" | b"pipe2" => Kind::FdPair { array: 0 },
         b"socketpair" => Kind::FdPair { array: 3 },
         b"open" => Kind::Open {
@@ -213,6 +211,7 @@ pub(crate) fn kind_of(name: &[u8]) -> Kind {
         b"stat" | b"lstat" | b"stat64" | b"lstat64" | b"oldstat" | b"oldlstat" | b"statfs"
         | b"statfs64" | b"access" | b"readlink" | b"getxattr" | b"lgetxattr" | b"listxattr"
         | b"llistxattr" | b"uselib" => path(0, Stat),
+        b"inotify_add_watch" => path(1, Stat),
         b"newfstatat" | b"fstatat64" | b"statx" | b"faccessat" | b"faccessat2" | b"readlinkat"
         | b"name_to_handle_at" | b"getxattrat" | b"listxattrat" | b"file_getattr" => at(Stat),
         b"utime" | b"utimes" | b"truncate" | b"truncate64" | b"setxattr" | b"lsetxattr"

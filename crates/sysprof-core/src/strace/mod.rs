@@ -24,6 +24,22 @@
 //! are counted in `paths_truncated`. After a successful `chroot`, paths are reported as host
 //! paths (prefixed with the new root).
 //!
+//! # Events
+//!
+//! Every call records its name for the pid's ABI, failed or not. File accesses carry `ok` or the
+//! errno name; calls whose result strace never saw (`= ?`) record no file event.
+//! `open*`/`creat`: `O_PATH` or read-only `O_DIRECTORY` → Search; `O_CREAT`/`O_TMPFILE` →
+//! Create + Write; write access, `O_TRUNC` or `O_APPEND` → Write; `O_RDWR` → Read + Write;
+//! otherwise Read. The stat family, `access*`, `readlink*`, `*getxattr`, `statfs` → Stat (an
+//! `AT_EMPTY_PATH` stat of an fd records nothing: the open already did); `unlink*`, `rmdir` →
+//! Delete; `rename*` → Delete (old) + Rename (new); `mkdir*`, `mknod*`, `symlink*`, `link*`, and
+//! AF_UNIX `bind` → Create; `chmod`/`chown` family → Chattr; `truncate`, `utime*`, `*setxattr`
+//! → Write; `chdir`/`fchdir`/`chroot` → Search; `execve*` → Exec (+ `Event::Exec` on success,
+//! interpreter unknown); `mmap` with `PROT_EXEC` of an fd → MmapExec; AF_UNIX `connect` →
+//! Connect. `personality` records every argument (queries included); realtime scheduling is
+//! recorded only when the request succeeded (a refused one changed nothing). Namespaces come from
+//! `clone`/`clone3`/`unshare` flags and from `setns` (its `nstype`, or the fd's `-y` name).
+//!
 //! # Capabilities (all `CapOrigin::Inferred`, only from successful calls)
 //!
 //! - `CAP_NET_BIND_SERVICE`: `bind` of AF_INET/AF_INET6 to port 1–1023 (the log cannot show a
@@ -59,6 +75,14 @@
 //! Each pid starts with the native ABI of `arch`; strace's personality notes switch it (32-bit
 //! → `i386` on x86_64, `x32`, `64 bit` → native). strace writes those notes to stderr, so logs
 //! written with `-o` do not have them, and 32-bit calls in such logs are recorded as native.
+//!
+//! # Pids
+//!
+//! `-f -o` lines start with the pid and `-f` to stderr uses `[pid N]`, except while a single
+//! process is traced; such unprefixed lines go to the only live process, else to the process of
+//! the previous unprefixed line, else to a placeholder named as soon as the log shows its pid. A
+//! pid first seen while exactly one process is inside an unfinished `clone`/`fork` is taken as
+//! that call's child (strace often prints the child before the parent's result).
 //!
 //! # `-ff` logs
 //!

@@ -1142,3 +1142,23 @@ fn bench_support_imports_in_memory() {
     assert_eq!(report.unparsed, 0);
     assert!(!trace.files.is_empty());
 }
+
+#[test]
+fn plain_logs_keep_their_process_across_untraced_children() {
+    // `strace -o` without `-f`: children get state from `clone` results but print nothing.
+    let (trace, report) = import(concat!(
+        "chdir(\"/srv\") = 0\n",
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, child_tidptr=0x7f) = 4242\n",
+        "openat(AT_FDCWD, \"data\", O_RDONLY) = 3\n",
+        "getpid() = 4100\n",
+        "clone(child_stack=NULL, flags=SIGCHLD) = 4243\n",
+        "openat(AT_FDCWD, \"more\", O_RDONLY) = 4\n",
+        "inotify_add_watch(5, \"/etc/app\", IN_MODIFY) = 1\n",
+    ));
+    assert_eq!(report.unparsed, 0);
+    assert_files(
+        &trace,
+        &["/srv/data read ok", "/srv/more read ok", "/etc/app stat ok"],
+    );
+    assert_eq!(trace.meta.integrity.paths_unresolved, 0);
+}
