@@ -4,9 +4,11 @@
 //! `Read`/`Write` or in-memory values, and the same input always gives the same output.
 
 pub mod check;
+pub mod diff;
 pub mod event;
 pub mod strace;
+pub mod suggest;
 pub mod tables;
-pub mod trace;
 pub mod timespan;
+pub mod trace;
 pub mod unit;

@@ -5,7 +5,7 @@ use super::{min_version, Directive, Level, Omitted, SuggestOptions, Suggestion, 
 use crate::event::{Abi, Access, AddressOp, CapOrigin, Namespace};
 use crate::tables::caps;
 use crate::trace::{Backend, FileRecord, Trace};
-use crate::unit::quote_word;
+use crate::unit::{quote_directory_name, quote_path, quote_word};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Long `SystemCallFilter=` allow-lists are split into lines of about this many characters
@@ -190,6 +190,19 @@ impl<'a> Builder<'a> {
             value: value.into(),
             evidence,
         });
+    }
+
+    /// `path` as one word of a path setting (`ReadWritePaths=`, `ExecPaths=`), with `prefix`;
+    /// `None`, with a warning, for paths such settings cannot express (control characters).
+    fn path_word(&mut self, key: &str, prefix: &str, path: &str) -> Option<String> {
+        match quote_path(path) {
+            Ok(word) => Some(format!("{prefix}{word}")),
+            Err(e) => {
+                self.warnings
+                    .push(format!("{key}: left out {}: {e}", quote_word(path)));
+                None
+            }
+        }
     }
 
     fn omit(&mut self, key: &str, reason: impl Into<String>) {
@@ -527,7 +540,16 @@ impl<'a> Builder<'a> {
             .filter(|p| !managed_dirs.iter().any(|m| is_under(p, m)))
             .collect();
         for (setting, names) in &managed {
-            let words: Vec<String> = names.iter().map(|n| quote_word(n)).collect();
+            let mut words: Vec<String> = Vec::new();
+            for name in names {
+                match quote_directory_name(name) {
+                    Ok(word) => words.push(word),
+                    Err(e) => self.warnings.push(format!("{setting}: left out {e}")),
+                }
+            }
+            if words.is_empty() {
+                continue;
+            }
             let ev: Vec<String> = evidence
                 .iter()
                 .filter(|e| e.starts_with(setting))
@@ -536,11 +558,11 @@ impl<'a> Builder<'a> {
                 .collect();
             self.emit(setting, words.join(" "), ev);
         }
-        if !read_write.is_empty() {
-            let words: Vec<String> = read_write
-                .iter()
-                .map(|p| format!("-{}", quote_word(p)))
-                .collect();
+        let words: Vec<String> = read_write
+            .iter()
+            .filter_map(|p| self.path_word("ReadWritePaths", "-", p))
+            .collect();
+        if !words.is_empty() {
             let ev: Vec<String> = evidence
                 .iter()
                 .filter(|e| e.starts_with("ReadWritePaths"))
@@ -597,7 +619,7 @@ impl<'a> Builder<'a> {
         );
         let words: Vec<String> = files
             .iter()
-            .map(|p| format!("-{}", quote_word(p)))
+            .filter_map(|p| self.path_word("ExecPaths", "-", p))
             .collect();
         self.emit("ExecPaths", words.join(" "), evidence);
     }

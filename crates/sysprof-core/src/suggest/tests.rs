@@ -220,9 +220,21 @@ fn hostile_paths_are_escaped_and_cannot_inject_directives() {
             "unexpected line {line:?} in\n{text}"
         );
     }
-    let rw = value(&s, "ReadWritePaths").unwrap_or_default();
-    assert!(rw.contains("%%n"), "{rw}");
-    assert!(!rw.contains('\n'));
+    // Path settings cannot hold a newline: the path is left out, loudly.
+    assert!(value(&s, "ReadWritePaths").is_none());
+    assert!(
+        s.warnings.iter().any(|w| w.contains("left out")),
+        "{:?}",
+        s.warnings
+    );
+
+    let mut t = base();
+    file(&mut t, "/srv/a b/100%n \"q\"", Access::Write);
+    let s = run(&t, Level::Strict);
+    assert_eq!(
+        value(&s, "ReadWritePaths"),
+        Some("-\"/srv/a b/100%%n \\\"q\\\"\"")
+    );
 }
 
 #[test]
