@@ -22,6 +22,8 @@ pub struct Decoder {
     pub paths_unresolved: u64,
     /// Capability checks dropped as no-audit probes.
     pub noaudit_probes: u64,
+    /// No capability hook: infer capabilities from events, like the ptrace backend.
+    pub infer_caps: bool,
 }
 
 impl Decoder {
@@ -34,6 +36,7 @@ impl Decoder {
             cgroups_followed: Vec::new(),
             paths_unresolved: 0,
             noaudit_probes: 0,
+            infer_caps: false,
         }
     }
 
@@ -83,8 +86,18 @@ impl Decoder {
         None
     }
 
-    /// The core events one record stands for (none for bookkeeping records).
+    /// The core events one record stands for (none for bookkeeping records), plus the
+    /// capabilities they imply when no capability hook could be attached.
     pub fn decode(&mut self, ev: &SpEvent) -> Vec<Event> {
+        let mut events = self.decode_observed(ev);
+        if self.infer_caps {
+            let inferred: Vec<Event> = events.iter().filter_map(infer_capability).collect();
+            events.extend(inferred);
+        }
+        events
+    }
+
+    fn decode_observed(&mut self, ev: &SpEvent) -> Vec<Event> {
         let outcome = outcome_of(ev.err);
         let syscall = self
             .syscall_name(ev.nr)
@@ -359,6 +372,62 @@ impl Decoder {
     }
 }
 
+/// The capability a successful event needs (the subset of the ptrace backend's inference that
+/// these events carry enough detail for), marked as inferred.
+fn infer_capability(event: &Event) -> Option<Event> {
+    let (cap, syscall) = match event {
+        Event::Address {
+            op: AddressOp::Bind,
+            family,
+            address,
+            outcome: Ok(()),
+        } if family == "AF_INET" || family == "AF_INET6" => {
+            let port: u32 = address.rsplit_once(':')?.1.parse().ok()?;
+            ((1..1024).contains(&port).then_some(10)?, "bind")
+        }
+        Event::Socket {
+            family,
+            sock_type,
+            outcome: Ok(()),
+            ..
+        } if family == "AF_PACKET" || sock_type == "SOCK_RAW" => (13, "socket"),
+        Event::Mount {
+            syscall,
+            outcome: Ok(()),
+            ..
+        } => (21, syscall.as_str()),
+        Event::Mknod {
+            outcome: Ok(()), ..
+        } => (27, "mknod"),
+        Event::Namespace {
+            syscall,
+            kinds,
+            outcome: Ok(()),
+        } if !kinds.contains(&Namespace::User) => (21, syscall.as_str()),
+        _ => return None,
+    };
+    Some(Event::Capability {
+        cap,
+        origin: CapOrigin::Inferred,
+        syscall: Some(syscall.to_owned()),
+    })
+}
+
+/// Capabilities implied by the mere use of a syscall (its result is not in the bitmap).
+pub fn capability_of_syscall(name: &str) -> Option<u8> {
+    Some(match name {
+        "init_module" | "finit_module" | "delete_module" => 16,
+        "chroot" => 18,
+        "reboot" | "kexec_load" | "kexec_file_load" => 22,
+        "acct" => 20,
+        "iopl" | "ioperm" => 17,
+        "vhangup" => 26,
+        "settimeofday" | "stime" | "clock_settime" => 25,
+        "sethostname" | "setdomainname" | "swapon" | "swapoff" | "pivot_root" => 21,
+        _ => return None,
+    })
+}
+
 const PROT_WRITE: u64 = 0x2;
 const PROT_EXEC: u64 = 0x4;
 const VM_EXEC: u64 = 0x4;
@@ -585,6 +654,49 @@ mod tests {
         assert_eq!(normalize("/.."), "/");
         assert_eq!(errno_name(2), "ENOENT");
         assert_eq!(errno_name(13), "EACCES");
+    }
+
+    #[test]
+    fn infers_capabilities_when_no_hook_is_attached() {
+        let bind = Event::Address {
+            op: AddressOp::Bind,
+            family: "AF_INET".into(),
+            address: "127.0.0.1:80".into(),
+            outcome: Ok(()),
+        };
+        assert_eq!(
+            infer_capability(&bind),
+            Some(Event::Capability {
+                cap: 10,
+                origin: CapOrigin::Inferred,
+                syscall: Some("bind".into())
+            })
+        );
+        let high = Event::Address {
+            op: AddressOp::Bind,
+            family: "AF_INET6".into(),
+            address: "[::1]:8080".into(),
+            outcome: Ok(()),
+        };
+        assert_eq!(infer_capability(&high), None);
+        let raw = Event::Socket {
+            family: "AF_INET".into(),
+            sock_type: "SOCK_RAW".into(),
+            protocol: "IPPROTO_ICMP".into(),
+            outcome: Ok(()),
+        };
+        assert!(matches!(
+            infer_capability(&raw),
+            Some(Event::Capability { cap: 13, .. })
+        ));
+        let userns = Event::Namespace {
+            syscall: "unshare".into(),
+            kinds: vec![Namespace::User, Namespace::Mnt],
+            outcome: Ok(()),
+        };
+        assert_eq!(infer_capability(&userns), None);
+        assert_eq!(capability_of_syscall("chroot"), Some(18));
+        assert_eq!(capability_of_syscall("read"), None);
     }
 
     #[test]

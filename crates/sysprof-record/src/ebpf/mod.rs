@@ -205,6 +205,18 @@ pub fn record(
     }
     let native = Abi::native_for_arch(&crate::host::arch()).unwrap_or(Abi::X86_64);
     let mut decoder = decode::Decoder::new(native, kallsyms);
+    if loaded
+        .statuses
+        .iter()
+        .any(|s| s.hook == "capabilities" && !s.ok())
+    {
+        decoder.infer_caps = true;
+        warnings.push(
+            "no capability hook: capabilities are inferred from syscalls and their arguments \
+             (marked inferred), as with the ptrace backend"
+                .to_owned(),
+        );
+    }
     let mut trace = Trace::new(&crate::host::arch());
     trace.meta.backends.insert(Backend::Ebpf);
     trace
@@ -267,6 +279,15 @@ pub fn record(
         let name = syscalls::name(abi, lookup)
             .map(str::to_owned)
             .unwrap_or_else(|| format!("syscall_{nr}"));
+        if decoder.infer_caps {
+            if let Some(cap) = decode::capability_of_syscall(&name) {
+                trace.record(Event::Capability {
+                    cap,
+                    origin: sysprof_core::event::CapOrigin::Inferred,
+                    syscall: Some(name.clone()),
+                });
+            }
+        }
         trace.record(Event::Syscall { abi, name });
     }
     let integrity = &mut trace.meta.integrity;
