@@ -261,12 +261,25 @@ pub fn load(filter_mode: u32) -> Result<Loaded, EbpfError> {
     Ok(Loaded { ebpf, statuses })
 }
 
+/// Programs named in `SYSPROF_EBPF_DISABLE` (comma separated) are treated as refused, so the
+/// fallbacks can be exercised (and compared) on a kernel that accepts the preferred programs.
+pub const DISABLE_ENV: &str = "SYSPROF_EBPF_DISABLE";
+
+fn disabled(program: &str) -> bool {
+    std::env::var(DISABLE_ENV)
+        .map(|list| list.split(',').any(|p| p.trim() == program))
+        .unwrap_or(false)
+}
+
 fn attach_one(
     ebpf: &mut Ebpf,
     btf: Option<&Btf>,
     program: &str,
     attach: Attach,
 ) -> Result<(), String> {
+    if disabled(program) {
+        return Err(format!("disabled by {DISABLE_ENV}"));
+    }
     let prog = ebpf
         .program_mut(program)
         .ok_or_else(|| format!("program {program} missing from the object"))?;
@@ -294,6 +307,10 @@ fn attach_exits(ebpf: &mut Ebpf) -> HookStatus {
         attached: None,
         refused: Vec::new(),
     };
+    if disabled("sys_exit_detail") {
+        status.refused.push(format!("disabled by {DISABLE_ENV}"));
+        return status;
+    }
     let prog = match ebpf.program_mut("sys_exit_detail") {
         Some(p) => p,
         None => {
