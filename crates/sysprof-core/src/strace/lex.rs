@@ -32,6 +32,16 @@ fn parse_u32_at(s: &[u8], i: usize) -> Option<(u32, usize)> {
     (j > i).then_some((value, j))
 }
 
+/// Skips the `<comm>` that `-Y` prints after a pid.
+fn skip_comm(line: &[u8], k: usize) -> usize {
+    if line.get(k) == Some(&b'<') {
+        if let Some(end) = skip_decoration(line, k) {
+            return end;
+        }
+    }
+    k
+}
+
 /// Splits the line prefix off. `bare_pid_allowed` is false for `-ff` files, whose lines carry no
 /// pid, so that a leading integer there is read as a (`--timestamps=unix`) timestamp.
 pub(crate) fn parse_prefix(line: &[u8], bare_pid_allowed: bool) -> Prefix<'_> {
@@ -40,6 +50,7 @@ pub(crate) fn parse_prefix(line: &[u8], bare_pid_allowed: bool) -> Prefix<'_> {
     if line[i..].starts_with(b"[pid") {
         let j = skip_spaces(line, i + 4);
         if let Some((n, k)) = parse_u32_at(line, j) {
+            let k = skip_comm(line, k);
             if line.get(k) == Some(&b']') {
                 pid = Some(n);
                 i = k + 1;
@@ -48,6 +59,7 @@ pub(crate) fn parse_prefix(line: &[u8], bare_pid_allowed: bool) -> Prefix<'_> {
     } else if bare_pid_allowed {
         if let Some((n, k)) = parse_u32_at(line, i) {
             // `1234 ` is a pid; `1234.5 ` and `12:34:56 ` are timestamps.
+            let k = skip_comm(line, k);
             if line.get(k) == Some(&b' ') {
                 pid = Some(n);
                 i = k;
@@ -661,6 +673,14 @@ mod tests {
                 None,
                 None,
                 "read(3, \"\", 1) = 0",
+            ),
+            ("3531<sh> brk(NULL)", true, Some(3531), None, "brk(NULL)"),
+            (
+                "[pid  3542<sh>] 08:43:39.5 brk(NULL)",
+                true,
+                Some(3542),
+                Some("08:43:39.5"),
+                "brk(NULL)",
             ),
         ];
         for (line, bare, pid, ts, rest) in cases {

@@ -1030,6 +1030,7 @@ fn recorded_logs_parse_completely() {
         "weird-names-yy.log",
         "x-raw.log",
         "x-verbose.log",
+        "comm-Y.log",
     ];
     for name in logs {
         let (trace, report) = import_fixture(name);
@@ -1161,4 +1162,12 @@ fn plain_logs_keep_their_process_across_untraced_children() {
         &["/srv/data read ok", "/srv/more read ok", "/etc/app stat ok"],
     );
     assert_eq!(trace.meta.integrity.paths_unresolved, 0);
+}
+
+#[test]
+fn comm_names_after_pids() {
+    let (trace, report) = import_fixture("comm-Y.log");
+    assert_eq!(report.unparsed, 0, "{:?}", report.samples);
+    assert_files(&trace, &["/etc/hostname read ok", "/usr/bin/cat exec ok"]);
+    assert_eq!(trace.meta.integrity.processes, 2);
 }
