@@ -11,7 +11,13 @@ pub fn strace(args: ImportStraceArgs, quiet: bool) -> Result<u8> {
     let arch = args.arch.unwrap_or_else(sysprof_record::host::arch);
     let mut importer = StraceImporter::new(&arch);
     let per_process_files = args.files.len() > 1;
-    for path in &args.files {
+    // Children inherit cwd and fds from their parent, so `-ff` files are replayed in pid order
+    // (pids grow as processes are created; a wrapped pid counter is not handled).
+    let mut files = args.files.clone();
+    if per_process_files {
+        files.sort_by_key(|p| (pid_from_ff_name(&p.display().to_string()), p.clone()));
+    }
+    for path in &files {
         let name = path.display().to_string();
         let file = std::fs::File::open(path).with_context(|| format!("cannot open {name}"))?;
         if file.metadata().is_ok_and(|m| m.is_dir()) {
