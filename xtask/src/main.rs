@@ -3,6 +3,7 @@
 mod bench_ebpf;
 mod build_ebpf;
 mod codegen;
+mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -26,6 +27,11 @@ const TASKS: &[(&str, &str, Task)] = &[
         "codegen",
         "regenerate the embedded systemd syscall-group tables (--check: fail if stale)",
         codegen::run,
+    ),
+    (
+        "test",
+        "the whole CI suite: fmt, clippy, freshness checks, every test",
+        test::run,
     ),
 ];
 
