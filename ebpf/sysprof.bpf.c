@@ -171,6 +171,27 @@ struct {
 	__type(value, __u8);
 } seen SEC(".maps");
 
+/* A file already reported for an access, recognised without walking its path:
+ * the dentry and its parent, name hash, inode number and mount. A freed dentry
+ * reused for another file differs in at least one of them, so a hit means the
+ * same path (a miss only costs a walk). */
+struct file_key {
+	__u64 dentry;
+	__u64 parent;
+	__u64 name_hash_len;
+	__u64 ino;
+	__u64 mnt;
+	__u32 kind;
+	__u32 detail; /* access bits (open) or prot (mmap) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct file_key);
+	__type(value, __u8);
+} seen_files SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
@@ -255,7 +276,9 @@ static __always_inline void reset_event(struct sp_event *ev, __u32 kind, __u32 n
 
 /* Sends `ev` unless an equal key was sent before. On a full ring buffer the key
  * is forgotten again, so the observation is sent when it happens next time. */
-static __always_inline void emit_unique(struct sp_event *ev, __u64 hash)
+/* Returns 0 when the observation is known to user space (sent now or before),
+ * -1 when it was lost to a full ring buffer. */
+static __always_inline int emit_unique(struct sp_event *ev, __u64 hash)
 {
 	struct dedup_key key = {
 		.kind = ev->kind,
@@ -268,21 +291,22 @@ static __always_inline void emit_unique(struct sp_event *ev, __u64 hash)
 	};
 	__u8 one = 1;
 	if (bpf_map_lookup_elem(&seen, &key))
-		return;
+		return 0;
 	if (bpf_map_update_elem(&seen, &key, &one, BPF_NOEXIST))
-		return;
+		return 0; /* another CPU is sending it */
 	struct sp_counters *c = counters_get();
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0)) {
 		bpf_map_delete_elem(&seen, &key);
 		if (c)
 			c->events_lost++;
-		return;
+		return -1;
 	}
 	if (c) {
 		c->events_sent++;
 		if (ev->flags & SP_F_PATH_TRUNCATED)
 			c->paths_truncated++;
 	}
+	return 0;
 }
 
 /* Hash of a zero-padded string buffer of SP_NAME_MAX bytes. */
@@ -408,6 +432,19 @@ static __always_inline __u64 walk_file(struct sp_event *ev, struct file *file)
 	return walk_path(ev, BPF_CORE_READ(file, f_path.dentry), BPF_CORE_READ(file, f_path.mnt));
 }
 
+static __always_inline void file_key_of(struct file_key *k, struct file *file, __u32 kind,
+					__u32 detail)
+{
+	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	k->dentry = (__u64)(unsigned long)dentry;
+	k->parent = (__u64)(unsigned long)BPF_CORE_READ(dentry, d_parent);
+	k->name_hash_len = BPF_CORE_READ(dentry, d_name.hash_len);
+	k->ino = BPF_CORE_READ(file, f_inode, i_ino);
+	k->mnt = (__u64)(unsigned long)BPF_CORE_READ(file, f_path.mnt);
+	k->kind = kind;
+	k->detail = detail;
+}
+
 static __always_inline struct file *fd_file(long fd)
 {
 	struct task_struct *task = (void *)bpf_get_current_task();
@@ -441,22 +478,15 @@ static __always_inline __u64 resolve_user_path(struct sp_event *ev, long dirfd, 
 
 /* ---------------------------------------------------------------- sys_enter */
 
+/* Calls decided at sys_enter: immediate events, or state that the call itself
+ * changes (mprotect: whether the mapping was executable before). Every other
+ * call with interesting arguments is handled at its sys_exit, which reads the
+ * arguments back from the saved user registers. */
 static __always_inline bool wants_args(long nr)
 {
 	switch (nr) {
-	case NR_open: case NR_openat: case NR_openat2: case NR_creat:
-	case NR_mmap: case NR_mprotect: case NR_pkey_mprotect:
-	case NR_socket: case NR_socketpair: case NR_bind: case NR_connect:
-	case NR_clone: case NR_clone3: case NR_unshare: case NR_setns:
+	case NR_mprotect: case NR_pkey_mprotect:
 	case NR_personality: case NR_sched_setscheduler: case NR_sched_setattr:
-	case NR_truncate: case NR_rename: case NR_renameat: case NR_renameat2:
-	case NR_mkdir: case NR_mkdirat: case NR_rmdir: case NR_unlink: case NR_unlinkat:
-	case NR_link: case NR_linkat: case NR_symlink: case NR_symlinkat:
-	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
-	case NR_chown: case NR_fchown: case NR_lchown: case NR_fchownat:
-	case NR_mknod: case NR_mknodat:
-	case NR_mount: case NR_umount2: case NR_open_tree: case NR_move_mount:
-	case NR_fsopen: case NR_fsmount: case NR_mount_setattr:
 		return true;
 	default:
 		return false;
@@ -515,10 +545,6 @@ static __always_inline void on_enter(long nr, const __u64 *args)
 		emit_unique(&s->ev, 0);
 		return;
 	}
-	case NR_mmap:
-		if (!(args[2] & PROT_EXEC))
-			return;
-		break;
 	case NR_mprotect:
 	case NR_pkey_mprotect: {
 		if (!(args[2] & PROT_EXEC))
@@ -530,25 +556,8 @@ static __always_inline void on_enter(long nr, const __u64 *args)
 		call.extra1 = probe.file;
 		break;
 	}
-	case NR_clone:
-	case NR_unshare:
-		if (!(args[0] & NS_FLAGS))
-			return;
-		call.extra0 = args[0];
-		break;
-	case NR_clone3: {
-		__u64 flags = 0;
-		bpf_probe_read_user(&flags, sizeof(flags), (void *)args[0]);
-		if (!(flags & NS_FLAGS))
-			return;
-		call.extra0 = flags;
-		break;
-	}
-	case NR_setns:
-		call.extra0 = args[1];
-		break;
 	default:
-		break;
+		return;
 	}
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&pending, &tid, &call, BPF_ANY);
@@ -585,10 +594,16 @@ int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
 	if (!is_target())
 		return 0;
 	if (id < 0 || !wants_args(id)) {
-		/* the hot path: one bit, no argument reads */
+		/* The hot path: one bit, no argument reads, and the compat flag read
+		 * directly through the trusted task pointer (no helper call). */
 		if (id >= 0) {
-			__u32 abi = current_abi(id);
-			mark_syscall(abi, abi == SP_ABI_X32 ? (id & ~X32_SYSCALL_BIT) : id);
+			struct task_struct *task = bpf_get_current_task_btf();
+			__u32 abi = SP_ABI_NATIVE;
+			if (id & X32_SYSCALL_BIT)
+				abi = SP_ABI_X32;
+			else if (task->thread_info.status & TS_COMPAT)
+				abi = SP_ABI_COMPAT;
+			mark_syscall(abi, id & ~X32_SYSCALL_BIT);
 		}
 		return 0;
 	}
@@ -677,9 +692,18 @@ static __always_inline void exit_open(struct scratch *s, struct pending_call *ca
 		if ((imode & S_IFMT) == S_IFDIR)
 			acc |= SP_ACC_DIR;
 		ev->arg1 = acc;
-		hash = walk_file(ev, file);
 		/* the set-id bits matter only when they were asked for */
 		ev->arg0 = (acc & SP_ACC_CREATED) ? (ev->arg2 & SETID_BITS) : 0;
+		struct file_key fk = {};
+		file_key_of(&fk, file, SP_EV_OPEN, acc | (ev->arg0 << 8));
+		if (bpf_map_lookup_elem(&seen_files, &fk))
+			return; /* the common case for a busy server: same file again */
+		hash = walk_file(ev, file);
+		if (emit_unique(ev, hash) == 0) {
+			__u8 one = 1;
+			bpf_map_update_elem(&seen_files, &fk, &one, BPF_ANY);
+		}
+		return;
 	} else {
 		ev->err = ret;
 		hash = resolve_user_path(ev, dirfd, upath);
@@ -804,14 +828,28 @@ static __always_inline void exit_pathop(struct scratch *s, struct pending_call *
 SEC("tracepoint/syscalls/sys_exit_detail")
 int sys_exit_detail(struct sys_exit_record *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_call *found = bpf_map_lookup_elem(&pending, &tid);
-	if (!found)
+	if (!is_target())
 		return 0;
-	struct pending_call call = *found;
-	bpf_map_delete_elem(&pending, &tid);
-	if ((long)call.nr != ctx->nr)
-		return 0; /* left over from a call whose exit was not seen */
+	struct pending_call call = { .nr = ctx->nr };
+	if (ctx->nr == NR_mprotect || ctx->nr == NR_pkey_mprotect) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct pending_call *found = bpf_map_lookup_elem(&pending, &tid);
+		if (!found)
+			return 0; /* no PROT_EXEC, or the entry was not seen */
+		call = *found;
+		bpf_map_delete_elem(&pending, &tid);
+		if ((long)call.nr != ctx->nr)
+			return 0;
+	} else {
+		/* The user registers saved at entry still hold the arguments. */
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		call.args[0] = BPF_CORE_READ(regs, di);
+		call.args[1] = BPF_CORE_READ(regs, si);
+		call.args[2] = BPF_CORE_READ(regs, dx);
+		call.args[3] = BPF_CORE_READ(regs, r10);
+		call.args[4] = BPF_CORE_READ(regs, r8);
+		call.args[5] = BPF_CORE_READ(regs, r9);
+	}
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -822,14 +860,27 @@ int sys_exit_detail(struct sys_exit_record *ctx)
 		exit_open(s, &call, ret);
 		return 0;
 	case NR_mmap: {
+		if (!(call.args[2] & PROT_EXEC))
+			return 0;
 		reset_event(ev, SP_EV_MMAP, call.nr);
 		ev->err = ret < 0 && ret > -4096 ? ret : 0;
-		ev->arg0 = call.args[2];
-		ev->arg1 = call.args[3];
-		__u64 hash = 0;
-		if (!(call.args[3] & MAP_ANONYMOUS))
-			hash = walk_file(ev, fd_file((long)call.args[4]));
-		emit_unique(ev, hash);
+		ev->arg0 = call.args[2] & 0x7;
+		ev->arg1 = call.args[3] & MAP_ANONYMOUS;
+		if (call.args[3] & MAP_ANONYMOUS) {
+			emit_unique(ev, 0);
+			return 0;
+		}
+		struct file *file = fd_file((long)call.args[4]);
+		if (!file)
+			return 0;
+		struct file_key fk = {};
+		file_key_of(&fk, file, SP_EV_MMAP, (__u32)ev->arg0 | ((ev->err != 0) << 8));
+		if (bpf_map_lookup_elem(&seen_files, &fk))
+			return 0; /* every process maps the same libraries */
+		if (emit_unique(ev, walk_file(ev, file)) == 0) {
+			__u8 one = 1;
+			bpf_map_update_elem(&seen_files, &fk, &one, BPF_ANY);
+		}
 		return 0;
 	}
 	case NR_mprotect:
@@ -856,8 +907,8 @@ int sys_exit_detail(struct sys_exit_record *ctx)
 		reset_event(ev, SP_EV_ADDRESS, call.nr);
 		ev->err = ret < 0 ? ret : 0;
 		__u32 len = call.args[2];
-		if (len > SP_NAME_MAX)
-			len = SP_NAME_MAX;
+		if (len > SP_NAME_MAX - 1)
+			len = SP_NAME_MAX - 1;
 		ev->arg0 = len;
 		__builtin_memset(ev->name, 0, SP_NAME_MAX);
 		bpf_probe_read_user(ev->name, len & (SP_NAME_MAX - 1), (void *)call.args[1]);
@@ -865,12 +916,20 @@ int sys_exit_detail(struct sys_exit_record *ctx)
 		emit_unique(ev, hash_name(ev->name));
 		return 0;
 	}
-	case NR_clone: case NR_clone3: case NR_unshare: case NR_setns:
+	case NR_clone: case NR_clone3: case NR_unshare: case NR_setns: {
+		__u64 flags = call.args[0]; /* clone (x86_64 order), unshare */
+		if (call.nr == NR_setns)
+			flags = call.args[1];
+		else if (call.nr == NR_clone3)
+			bpf_probe_read_user(&flags, sizeof(flags), (void *)call.args[0]);
+		if (!(flags & NS_FLAGS) && call.nr != NR_setns)
+			return 0; /* a plain fork or thread */
 		reset_event(ev, SP_EV_NAMESPACE, call.nr);
 		ev->err = ret < 0 ? ret : 0;
-		ev->arg0 = call.extra0;
+		ev->arg0 = flags & NS_FLAGS;
 		emit_unique(ev, 0);
 		return 0;
+	}
 	default:
 		exit_pathop(s, &call, ret);
 		return 0;
