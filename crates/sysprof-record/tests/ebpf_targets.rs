@@ -118,3 +118,52 @@ fn pid_target_follows_the_process_tree() {
     assert!(syscall_names(&rec).contains("read"));
     assert_nothing_left(&before);
 }
+
+#[test]
+fn a_target_under_seccomp_is_reported() {
+    if !privileged() {
+        return;
+    }
+    let _guard = serial();
+    // An allow-everything filter (one BPF_RET|BPF_K SECCOMP_RET_ALLOW), then wait on stdin.
+    let mut target = Command::new("python3")
+        .args([
+            "-S",
+            "-B",
+            "-c",
+            "import ctypes, struct, sys\n\
+             libc = ctypes.CDLL(None, use_errno=True)\n\
+             assert libc.prctl(38, 1, 0, 0, 0) == 0\n\
+             insn = ctypes.create_string_buffer(struct.pack('HBBI', 0x06, 0, 0, 0x7fff0000))\n\
+             prog = struct.pack('HxxxxxxP', 1, ctypes.addressof(insn))\n\
+             assert libc.prctl(22, 2, ctypes.c_char_p(prog), 0, 0) == 0\n\
+             sys.stdin.read()\n",
+        ])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let pid = target.id();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Seccomp:") && l.trim_end().ends_with('2'))
+    }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "filter never installed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let recorder = record_in_background(Target::Pids(vec![pid]));
+    recorder.wait_until_recording();
+    drop(target.stdin.take());
+    assert!(target.wait().expect("wait").success());
+    let rec = recorder.join();
+    assert!(
+        rec.warnings
+            .iter()
+            .any(|w| w.contains(&format!("process {pid} runs under a seccomp filter"))),
+        "{:?}",
+        rec.warnings
+    );
+}
