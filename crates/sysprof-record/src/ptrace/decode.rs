@@ -204,9 +204,8 @@ impl<'p> Decoder<'p> {
     }
 
     fn creds_of(&mut self, tid: i32) -> Option<&Creds> {
-        if !self.creds.contains_key(&tid) {
-            let c = procfs::creds(tid)?;
-            self.creds.insert(tid, c);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.creds.entry(tid) {
+            slot.insert(procfs::creds(tid)?);
         }
         self.creds.get(&tid)
     }
@@ -289,7 +288,7 @@ impl<'p> Decoder<'p> {
         procfs::fd_target(tid, fd).filter(|t| !paths::is_pseudo(t))
     }
 
-    fn to_string(&mut self, bytes: Vec<u8>) -> String {
+    fn text(&mut self, bytes: Vec<u8>) -> String {
         match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
@@ -317,9 +316,7 @@ impl<'p> Decoder<'p> {
                     .store(self.trace.syscalls.len() as u64, Ordering::Relaxed);
                 // Numbers outside every table stay out of the cache (a tracee could otherwise
                 // make it grow to any size); they are recorded once each by the set anyway.
-                let Some(name) = known else {
-                    return None;
-                };
+                let name = known?;
                 let entry = (classify(abi, name), name);
                 if index < 4096 {
                     let table = &mut self.tables[abi_index(abi)].by_nr;
@@ -927,7 +924,7 @@ impl<'p> Decoder<'p> {
                     path: path.clone(),
                     access,
                 });
-                let address = self.to_string(path);
+                let address = self.text(path);
                 out.push(Deferred::Address {
                     op,
                     family: names::AF_UNIX,
@@ -1135,7 +1132,7 @@ impl<'p> Decoder<'p> {
         for deferred in pending.deferred {
             match deferred {
                 Deferred::File { path, access } => {
-                    let path = self.to_string(path);
+                    let path = self.text(path);
                     self.record(Event::File {
                         path,
                         access,
@@ -1151,7 +1148,7 @@ impl<'p> Decoder<'p> {
                     if ok {
                         self.exec_succeeded(tid, path);
                     } else {
-                        let path = self.to_string(path);
+                        let path = self.text(path);
                         self.record(Event::File {
                             path,
                             access: Access::Exec,
@@ -1190,7 +1187,7 @@ impl<'p> Decoder<'p> {
                     outcome: outcome(result),
                 }),
                 Deferred::SetId { path, mode } => {
-                    let path = path.map(|p| self.to_string(p));
+                    let path = path.map(|p| self.text(p));
                     self.record(Event::SetIdMode {
                         syscall: syscall.to_owned(),
                         path,
@@ -1199,7 +1196,7 @@ impl<'p> Decoder<'p> {
                     });
                 }
                 Deferred::Mknod { path, kind } => {
-                    let path = self.to_string(path);
+                    let path = self.text(path);
                     self.record(Event::Mknod {
                         path,
                         kind,
@@ -1207,7 +1204,7 @@ impl<'p> Decoder<'p> {
                     });
                 }
                 Deferred::Mount { target } => {
-                    let target = target.map(|t| self.to_string(t));
+                    let target = target.map(|t| self.text(t));
                     self.record(Event::Mount {
                         syscall: syscall.to_owned(),
                         target,
@@ -1261,7 +1258,7 @@ impl<'p> Decoder<'p> {
                 self.check_dac_open(tid, &path, fd, writes, created);
             }
         }
-        let path = self.to_string(path);
+        let path = self.text(path);
         self.record(Event::File {
             path,
             access,
@@ -1324,15 +1321,15 @@ impl<'p> Decoder<'p> {
             .into_iter()
             .flatten()
         {
-            let exec_path = self.to_string(exec_path);
+            let exec_path = self.text(exec_path);
             self.record(Event::File {
                 path: exec_path,
                 access: Access::Exec,
                 outcome: Ok(()),
             });
         }
-        let path = self.to_string(path);
-        let interpreter = first.map(|i| self.to_string(i));
+        let path = self.text(path);
+        let interpreter = first.map(|i| self.text(i));
         self.record(Event::Exec { path, interpreter });
     }
 }

@@ -133,6 +133,8 @@ pub fn event_message(pid: i32) -> Result<u64, Errno> {
         0,
         &mut msg as *mut libc::c_ulong as usize,
     )?;
+    // c_ulong is u32 on 32-bit targets.
+    #[allow(clippy::useless_conversion)]
     Ok(u64::from(msg))
 }
 
