@@ -1,5 +1,6 @@
 //! Developer tasks: `cargo xtask <task> [args]`; each task is a module `src/<task>.rs` listed in [`TASKS`].
 
+mod bench;
 mod bench_ebpf;
 mod build_ebpf;
 mod codegen;
@@ -13,6 +14,11 @@ type Task = fn(&[String]) -> anyhow::Result<ExitCode>;
 
 /// Every task: name, one-line summary, entry point. Add new tasks here.
 const TASKS: &[(&str, &str, Task)] = &[
+    (
+        "bench",
+        "time the ptrace recorder against strace -f (medians; --runs N)",
+        bench::run,
+    ),
     (
         "bench-ebpf",
         "time the eBPF recorder in/outside its target vs strace, nginx req/s, RSS (--rss SECS)",

@@ -1333,3 +1333,26 @@ impl<'p> Decoder<'p> {
         self.record(Event::Exec { path, interpreter });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tells_abis_apart() {
+        assert_eq!(abi_of(sys::AUDIT_ARCH_X86_64, 59), Some(Abi::X86_64));
+        assert_eq!(
+            abi_of(sys::AUDIT_ARCH_X86_64, 0x4000_0000 | 520),
+            Some(Abi::X32)
+        );
+        assert_eq!(abi_of(sys::AUDIT_ARCH_I386, 11), Some(Abi::I386));
+        assert_eq!(abi_of(sys::AUDIT_ARCH_AARCH64, 221), Some(Abi::Aarch64));
+        assert_eq!(abi_of(0x1234, 0), None);
+    }
+
+    #[test]
+    fn names_outcomes() {
+        assert_eq!(outcome(Ok(3)), Ok(()));
+        assert_eq!(outcome(Err(13)), Err("EACCES".to_owned()));
+    }
+}

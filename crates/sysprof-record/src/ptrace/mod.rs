@@ -34,6 +34,8 @@ pub enum PtraceError {
     Exec { program: String, errno: Errno },
     #[error("a command-line argument contains a NUL byte")]
     NulInArgument,
+    #[error("no pid given")]
+    NoPids,
     #[error("pid {0} does not exist")]
     NoSuchPid(u32),
     #[error("not permitted to trace pid {pid}: {reason}")]
@@ -146,6 +148,7 @@ pub fn record(
             tracer.set_root(launched.pid);
             (tracer, Some(launched), Some(program))
         }
+        Target::Pids(pids) if pids.is_empty() => return Err(PtraceError::NoPids),
         Target::Pids(pids) => {
             let mut decoder = decoder;
             decoder
