@@ -8,10 +8,20 @@ const STEPS: &[(&str, &[&str])] = &[
     ("format", &["fmt", "--all", "--", "--check"]),
     (
         "lints",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ),
     ("group tables are fresh", &["xtask", "codegen", "--check"]),
-    ("eBPF objects are fresh", &["xtask", "build-ebpf", "--check"]),
+    (
+        "eBPF objects are fresh",
+        &["xtask", "build-ebpf", "--check"],
+    ),
     ("tests", &["test", "--workspace", "--no-fail-fast"]),
 ];
 

@@ -69,7 +69,8 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         total_us += (number * scale as f64) as u128;
         rest = &rest[unit_end..];
     }
-    let micros = u64::try_from(total_us).map_err(|_| format!("duration {trimmed:?} is too long"))?;
+    let micros =
+        u64::try_from(total_us).map_err(|_| format!("duration {trimmed:?} is too long"))?;
     if micros == 0 {
         return Err(format!("duration {trimmed:?} is zero"));
     }

@@ -68,6 +68,8 @@ mod tests {
     #[test]
     fn reads_the_running_kernel() {
         assert!(!arch().is_empty());
-        assert!(kernel_release().is_some_and(|r| r.chars().next().is_some_and(|c| c.is_ascii_digit())));
+        assert!(
+            kernel_release().is_some_and(|r| r.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        );
     }
 }

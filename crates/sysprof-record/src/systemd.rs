@@ -43,7 +43,10 @@ mod tests {
 
     #[test]
     fn parses_version_lines() {
-        assert_eq!(parse_version("systemd 252 (252.38-1~deb12u1)\n+PAM"), Some(252));
+        assert_eq!(
+            parse_version("systemd 252 (252.38-1~deb12u1)\n+PAM"),
+            Some(252)
+        );
         assert_eq!(parse_version("systemd 256.5\n"), None);
         assert_eq!(parse_version("something else"), None);
         assert_eq!(parse_version(""), None);
