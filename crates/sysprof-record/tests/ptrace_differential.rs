@@ -71,7 +71,7 @@ fn coreutils_pipeline() {
     }
     let dir = scratch("pipeline");
     let script = format!(
-        "cd {d} && ls -l /etc | sort -r | head -n 5 > out.txt && wc -l < out.txt > count.txt \
+        "cd {d} && ls -l /etc | sort -r | sed -n 1,5p > out.txt && wc -l < out.txt > count.txt \
          && cat /etc/hostname | tr a-z A-Z > upper.txt && mkdir sub && mv out.txt sub/ \
          && rm -r sub && cp count.txt copy.txt",
         d = dir.display()

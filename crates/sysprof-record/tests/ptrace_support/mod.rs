@@ -16,7 +16,8 @@ pub fn privileged() -> bool {
     if unsafe { libc::geteuid() } == 0 {
         return true;
     }
-    if std::env::var("SYSPROF_ALLOW_UNPRIVILEGED_SKIP").as_deref() == Ok("1") {
+    let required = std::env::var("SYSPROF_REQUIRE_PRIVILEGED").as_deref() == Ok("1");
+    if !required && std::env::var("SYSPROF_ALLOW_UNPRIVILEGED_SKIP").as_deref() == Ok("1") {
         eprintln!("skipped: needs root (SYSPROF_ALLOW_UNPRIVILEGED_SKIP=1)");
         return false;
     }
