@@ -1,17 +1,33 @@
 //! SIGINT/SIGTERM handling for recordings: the first signal raises a [`StopFlag`] so the
-//! backend can end cleanly; a second one of the same kind ends sysprof at once.
+//! backend can end cleanly; another one more than a second later ends sysprof at once (an
+//! operator pressing Ctrl-C again). Repeats within that second are tools such as `timeout`,
+//! which signal the process and then its whole process group, and are ignored.
 //!
 //! The handlers are installed without `SA_RESTART`, so a blocking `waitpid`/`read` on the
 //! thread that receives the signal returns EINTR and the backend notices the flag promptly.
 
 use crate::StopFlag;
 use nix::errno::Errno;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The flag the handler raises. Leaked on purpose: a handler may run at any time, so the flag
 /// must outlive every installation.
 static FLAG: AtomicPtr<AtomicBool> = AtomicPtr::new(std::ptr::null_mut());
+/// When the first stop signal arrived (CLOCK_MONOTONIC, nanoseconds).
+static FIRST_SIGNAL_NS: AtomicU64 = AtomicU64::new(0);
+/// Repeats closer than this to the first signal do not force an exit.
+const REPEAT_GRACE_NS: u64 = 1_000_000_000;
+
+fn monotonic_ns() -> u64 {
+    // SAFETY: clock_gettime is async-signal-safe and writes only to `now`.
+    let mut now: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `now` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
+    (now.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(now.tv_nsec as u64)
+}
 
 extern "C" fn on_stop_signal(signal: libc::c_int) {
     let flag = FLAG.load(Ordering::SeqCst);
@@ -21,7 +37,12 @@ extern "C" fn on_stop_signal(signal: libc::c_int) {
     // SAFETY: FLAG only ever holds a pointer obtained from `Arc::into_raw` that is never
     // released, so it stays valid for the life of the process.
     let flag = unsafe { &*flag };
-    if flag.swap(true, Ordering::SeqCst) {
+    let now = monotonic_ns();
+    if !flag.swap(true, Ordering::SeqCst) {
+        FIRST_SIGNAL_NS.store(now, Ordering::SeqCst);
+        return;
+    }
+    if now.saturating_sub(FIRST_SIGNAL_NS.load(Ordering::SeqCst)) > REPEAT_GRACE_NS {
         // Second request: the operator wants out now. Restore the default action and re-raise
         // (async-signal-safe calls only).
         // SAFETY: signal and raise are async-signal-safe.

@@ -16,8 +16,12 @@ fn sigterm_mid_recording_returns_a_trace() {
     signals::install_stop_handlers(&stop).expect("install handlers");
     let sender = std::thread::spawn(|| {
         std::thread::sleep(Duration::from_millis(400));
-        // SAFETY: kill has no memory-safety preconditions.
-        unsafe { libc::kill(std::process::id() as i32, libc::SIGTERM) };
+        // Twice in a row, as `timeout` does (the process, then its group): a quick repeat must
+        // not turn into a forced exit.
+        for _ in 0..2 {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(std::process::id() as i32, libc::SIGTERM) };
+        }
     });
     let started = Instant::now();
     let recording = record_with(&["sleep", "30"], &RecordOptions::default(), &stop);
