@@ -320,3 +320,35 @@ fn scripts_record_their_interpreters() {
         && f.path.ends_with("/status")
         && f.access.as_str() == "read"));
 }
+
+#[test]
+fn compat_i386_calls_are_recorded_with_their_abi() {
+    if !privileged() {
+        return;
+    }
+    // A libc-free 32-bit program (no multilib needed): getpid and exit through `int 0x80`.
+    let dir = scratch("i386");
+    let source = dir.join("i386.S");
+    std::fs::write(
+        &source,
+        ".globl _start\n_start:\n  movl $20, %eax\n  int $0x80\n  movl $1, %eax\n  xorl %ebx, %ebx\n  int $0x80\n",
+    )
+    .expect("write source");
+    let binary = dir.join("i386bin");
+    let built = std::process::Command::new("gcc")
+        .args(["-m32", "-nostdlib", "-static", "-o"])
+        .arg(&binary)
+        .arg(&source)
+        .status()
+        .expect("gcc must be installed");
+    assert!(built.success(), "gcc -m32 -nostdlib failed");
+    let binary = binary.display().to_string();
+    let trace = record_ok(&[&binary]);
+    let i386: Vec<&str> = trace
+        .syscall_names(sysprof_core::event::Abi::I386)
+        .into_iter()
+        .collect();
+    assert_eq!(i386, vec!["exit", "getpid"]);
+    // The execve that started it was a native call.
+    assert!(syscalls(&trace).contains("execve"));
+}
