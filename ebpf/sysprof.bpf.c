@@ -110,6 +110,16 @@ struct {
 	__type(value, __u8);
 } target_cgroups SEC(".maps");
 
+/* The fast filter in front of `target_cgroups`: slot (id % SP_CGROUP_SLOTS)
+ * holds a target id or 0. Every target's slot is non-zero, so an empty slot
+ * rejects with one inlined array load, and only slot collisions need the hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SP_CGROUP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} cgroup_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -234,6 +244,12 @@ static __always_inline bool is_target(void)
 		return bpf_map_lookup_elem(&target_tgids, &tgid) != NULL;
 	}
 	__u64 cgid = bpf_get_current_cgroup_id();
+	__u32 slot_index = cgid & (SP_CGROUP_SLOTS - 1);
+	__u64 *slot = bpf_map_lookup_elem(&cgroup_slots, &slot_index);
+	if (!slot || *slot == 0)
+		return false; /* the common case for every other process */
+	if (*slot == cgid)
+		return true;
 	return bpf_map_lookup_elem(&target_cgroups, &cgid) != NULL;
 }
 
@@ -435,23 +451,27 @@ static __always_inline __u64 walk_file(struct sp_event *ev, struct file *file)
 static __always_inline void file_key_of(struct file_key *k, struct file *file, __u32 kind,
 					__u32 detail)
 {
-	struct dentry *dentry = BPF_CORE_READ(file, f_path.dentry);
+	struct path path = {};
+	bpf_core_read(&path, sizeof(path), &file->f_path);
+	struct dentry *dentry = path.dentry;
 	k->dentry = (__u64)(unsigned long)dentry;
 	k->parent = (__u64)(unsigned long)BPF_CORE_READ(dentry, d_parent);
 	k->name_hash_len = BPF_CORE_READ(dentry, d_name.hash_len);
-	k->ino = BPF_CORE_READ(file, f_inode, i_ino);
-	k->mnt = (__u64)(unsigned long)BPF_CORE_READ(file, f_path.mnt);
+	k->ino = (__u64)(unsigned long)BPF_CORE_READ(file, f_inode);
+	k->mnt = (__u64)(unsigned long)path.mnt;
 	k->kind = kind;
 	k->detail = detail;
 }
 
 static __always_inline struct file *fd_file(long fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	/* Loads through the task's BTF pointer are plain (fault-safe) loads, not
+	 * helper calls; only the variable index into fd[] needs a probe read. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	if (fd < 0 || !fdt || fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *file = NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd & 0xfffff]);
 	return file;
@@ -677,7 +697,6 @@ static __always_inline void exit_open(struct scratch *s, struct pending_call *ca
 		if (!file)
 			return;
 		__u32 fmode = BPF_CORE_READ(file, f_mode);
-		__u32 imode = BPF_CORE_READ(file, f_inode, i_mode);
 		__u64 acc = 0;
 		if (fmode & FMODE_READ)
 			acc |= SP_ACC_READ;
@@ -689,15 +708,16 @@ static __always_inline void exit_open(struct scratch *s, struct pending_call *ca
 			acc |= SP_ACC_EXEC;
 		if (fmode & FMODE_PATH)
 			acc |= SP_ACC_PATH;
-		if ((imode & S_IFMT) == S_IFDIR)
-			acc |= SP_ACC_DIR;
-		ev->arg1 = acc;
 		/* the set-id bits matter only when they were asked for */
 		ev->arg0 = (acc & SP_ACC_CREATED) ? (ev->arg2 & SETID_BITS) : 0;
 		struct file_key fk = {};
 		file_key_of(&fk, file, SP_EV_OPEN, acc | (ev->arg0 << 8));
 		if (bpf_map_lookup_elem(&seen_files, &fk))
 			return; /* the common case for a busy server: same file again */
+		__u32 imode = BPF_CORE_READ(file, f_inode, i_mode);
+		if ((imode & S_IFMT) == S_IFDIR)
+			acc |= SP_ACC_DIR;
+		ev->arg1 = acc;
 		hash = walk_file(ev, file);
 		if (emit_unique(ev, hash) == 0) {
 			__u8 one = 1;
@@ -841,14 +861,18 @@ int sys_exit_detail(struct sys_exit_record *ctx)
 		if ((long)call.nr != ctx->nr)
 			return 0;
 	} else {
-		/* The user registers saved at entry still hold the arguments. */
+		/* The user registers saved at entry still hold the arguments: r10 up
+		 * to di are adjacent in pt_regs, so one read fetches all six. */
 		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-		call.args[0] = BPF_CORE_READ(regs, di);
-		call.args[1] = BPF_CORE_READ(regs, si);
-		call.args[2] = BPF_CORE_READ(regs, dx);
-		call.args[3] = BPF_CORE_READ(regs, r10);
-		call.args[4] = BPF_CORE_READ(regs, r8);
-		call.args[5] = BPF_CORE_READ(regs, r9);
+		__u64 block[8] = {};
+		__u32 base = bpf_core_field_offset(struct pt_regs, r10);
+		bpf_probe_read_kernel(block, sizeof(block), (void *)regs + base);
+		call.args[0] = block[((bpf_core_field_offset(struct pt_regs, di) - base) / 8) & 7];
+		call.args[1] = block[((bpf_core_field_offset(struct pt_regs, si) - base) / 8) & 7];
+		call.args[2] = block[((bpf_core_field_offset(struct pt_regs, dx) - base) / 8) & 7];
+		call.args[3] = block[0];
+		call.args[4] = block[((bpf_core_field_offset(struct pt_regs, r8) - base) / 8) & 7];
+		call.args[5] = block[((bpf_core_field_offset(struct pt_regs, r9) - base) / 8) & 7];
 	}
 	struct scratch *s = scratch_get();
 	if (!s)
@@ -1070,6 +1094,10 @@ static __always_inline void add_cgroup(__u64 id, const char *path_src, bool kern
 {
 	__u8 one = 1;
 	bpf_map_update_elem(&target_cgroups, &id, &one, BPF_ANY);
+	__u32 slot_index = id & (SP_CGROUP_SLOTS - 1);
+	__u64 *slot = bpf_map_lookup_elem(&cgroup_slots, &slot_index);
+	if (slot && *slot == 0)
+		*slot = id; /* a racing writer leaves another target there: still non-zero */
 	struct sp_counters *c = counters_get();
 	if (c)
 		c->cgroups_followed++;

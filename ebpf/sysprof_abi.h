@@ -24,6 +24,9 @@
 /* Syscall numbers below this are tracked in the bitmap (per ABI). */
 #define SP_SYSCALL_BITS 1024
 
+/* Slots of the `cgroup_slots` array (a power of two): the fast target filter. */
+#define SP_CGROUP_SLOTS 1024
+
 /* ABIs of the syscall bitmap (index into the `syscall_bits` array). */
 #define SP_ABI_NATIVE 0
 #define SP_ABI_COMPAT 1 /* i386 on x86_64 */

@@ -9,6 +9,7 @@ pub const SP_PATH_MAX: usize = 1024;
 pub const SP_NAME_MAX: usize = 256;
 pub const SP_STACK_DEPTH: usize = 16;
 pub const SP_SYSCALL_BITS: usize = 1024;
+pub const SP_CGROUP_SLOTS: u32 = 1024;
 
 pub const SP_ABI_NATIVE: u32 = 0;
 pub const SP_ABI_COMPAT: u32 = 1;
@@ -410,6 +411,7 @@ mod tests {
             ("SP_NAME_MAX", SP_NAME_MAX as u64),
             ("SP_STACK_DEPTH", SP_STACK_DEPTH as u64),
             ("SP_SYSCALL_BITS", SP_SYSCALL_BITS as u64),
+            ("SP_CGROUP_SLOTS", SP_CGROUP_SLOTS.into()),
             ("SP_ABI_NATIVE", SP_ABI_NATIVE.into()),
             ("SP_ABI_COMPAT", SP_ABI_COMPAT.into()),
             ("SP_ABI_X32", SP_ABI_X32.into()),

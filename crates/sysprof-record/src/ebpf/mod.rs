@@ -67,6 +67,7 @@ pub fn probe() -> Result<Vec<HookStatus>, EbpfError> {
 struct Maps {
     events: RingBuf<MapData>,
     target_cgroups: HashMap<MapData, u64, u8>,
+    cgroup_slots: Array<MapData, u64>,
     target_tgids: HashMap<MapData, u32, u8>,
     watch_paths: HashMap<MapData, SpCgroupPath, u8>,
     syscall_bits: Array<MapData, SpSyscallBits>,
@@ -93,6 +94,8 @@ impl Maps {
             events: RingBuf::try_from(take_map(ebpf, "events")?).map_err(map_err("events"))?,
             target_cgroups: HashMap::try_from(take_map(ebpf, "target_cgroups")?)
                 .map_err(map_err("target_cgroups"))?,
+            cgroup_slots: Array::try_from(take_map(ebpf, "cgroup_slots")?)
+                .map_err(map_err("cgroup_slots"))?,
             target_tgids: HashMap::try_from(take_map(ebpf, "target_tgids")?)
                 .map_err(map_err("target_tgids"))?,
             watch_paths: HashMap::try_from(take_map(ebpf, "watch_cgroup_paths")?)
@@ -104,10 +107,19 @@ impl Maps {
         })
     }
 
+    /// Adds a target cgroup: to the hash, and to its fast-filter slot if that is free (the
+    /// kernel side's invariant: every target's slot is non-zero).
     fn add_cgroup(&mut self, id: u64) -> Result<(), EbpfError> {
         self.target_cgroups
             .insert(id, 1, 0)
-            .map_err(map_err("target_cgroups"))
+            .map_err(map_err("target_cgroups"))?;
+        let index = u32::try_from(id % u64::from(SP_CGROUP_SLOTS)).unwrap_or(0);
+        if self.cgroup_slots.get(&index, 0).unwrap_or(0) == 0 {
+            self.cgroup_slots
+                .set(index, id, 0)
+                .map_err(map_err("cgroup_slots"))?;
+        }
+        Ok(())
     }
 
     fn add_tgid(&mut self, tgid: u32) -> Result<(), EbpfError> {
