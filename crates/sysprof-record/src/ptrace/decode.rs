@@ -122,6 +122,10 @@ pub struct Decoder<'p> {
     /// attached chrooted process); until then the root lookup per tracee is skipped.
     chroot_possible: bool,
     creds: HashMap<i32, Creds>,
+    /// Interpreters per executed path: the same programs are executed over and over.
+    interpreters: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// (path, wants write, fsuid) already checked against DAC: the answer is in the trace.
+    dac_checked: std::collections::HashSet<(Vec<u8>, bool, u32)>,
     events: u64,
 }
 
@@ -164,6 +168,8 @@ impl<'p> Decoder<'p> {
             roots: HashMap::new(),
             chroot_possible: false,
             creds: HashMap::new(),
+            interpreters: HashMap::new(),
+            dac_checked: std::collections::HashSet::new(),
             events: 0,
         }
     }
@@ -1273,6 +1279,12 @@ impl<'p> Decoder<'p> {
         if !creds.has_cap(caps::DAC_OVERRIDE.0) && !creds.has_cap(caps::DAC_READ_SEARCH.0) {
             return;
         }
+        if !self
+            .dac_checked
+            .insert((path.to_vec(), writes || created, creds.uids[3]))
+        {
+            return;
+        }
         let syscall = "open";
         let needed = if created {
             // Creating needs write and search permission on the directory.
@@ -1299,6 +1311,15 @@ impl<'p> Decoder<'p> {
         }
     }
 
+    fn interpreter(&mut self, path: &[u8]) -> Option<Vec<u8>> {
+        if let Some(known) = self.interpreters.get(path) {
+            return known.clone();
+        }
+        let found = binfmt::interpreter(path);
+        self.interpreters.insert(path.to_vec(), found.clone());
+        found
+    }
+
     /// `PTRACE_EVENT_EXEC` (or a successful exec exit): records the program and its
     /// interpreters, and forgets the credentials the exec may have changed.
     pub fn exec_succeeded(&mut self, tid: i32, path: Vec<u8>) {
@@ -1314,9 +1335,9 @@ impl<'p> Decoder<'p> {
             }
         }
         self.creds.remove(&tid);
-        let first = binfmt::interpreter(&path);
+        let first = self.interpreter(&path);
         // A script's interpreter has its own ELF interpreter; both are opened for execution.
-        let second = first.as_deref().and_then(binfmt::interpreter);
+        let second = first.clone().and_then(|f| self.interpreter(&f));
         for exec_path in [Some(path.clone()), first.clone(), second]
             .into_iter()
             .flatten()
