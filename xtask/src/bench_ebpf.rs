@@ -337,19 +337,58 @@ impl Recorder {
     }
 }
 
-/// nginx on loopback, one worker, serving a small file.
-struct Nginx {
+/// A server on loopback (in the bench cgroup) serving a small file.
+struct Server {
     child: Child,
     port: u16,
 }
 
-impl Nginx {
-    fn start(dir: &Path, cg: &TransientCgroup) -> Result<Nginx> {
+fn free_port() -> Result<u16> {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(probe.local_addr()?.port())
+}
+
+fn wait_listening(port: u16, dir: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("the server did not start; see {}", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+impl Server {
+    /// `python3 -m http.server`: a typical interpreted server (a thread per connection).
+    fn python(dir: &Path, cg: &TransientCgroup) -> Result<Server> {
+        let port = free_port()?;
+        let root = dir.join("www");
+        std::fs::create_dir_all(&root)?;
+        std::fs::write(root.join("index.html"), "x".repeat(612))?;
+        let argv: Vec<String> = [
+            "python3",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            &root.to_string_lossy(),
+            &port.to_string(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let child = spawn_in(&argv, cg)?;
+        let server = Server { child, port };
+        wait_listening(port, dir)?;
+        Ok(server)
+    }
+
+    /// nginx with one worker: a syscall-bound server, the worst case for a syscall hook.
+    fn nginx(dir: &Path, cg: &TransientCgroup) -> Result<Server> {
         use std::os::unix::fs::PermissionsExt;
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
-            probe.local_addr()?.port()
-        };
+        let port = free_port()?;
         let root = dir.join("www");
         std::fs::create_dir_all(&root)?;
         std::fs::write(root.join("index.html"), "x".repeat(612))?;
@@ -380,23 +419,16 @@ impl Nginx {
         .map(|s| (*s).to_owned())
         .collect();
         let child = spawn_in(&argv, cg).context("nginx (apt-get install nginx)")?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!(
-                    "nginx did not start; see {}",
-                    dir.join("error.log").display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(Nginx { child, port })
+        let server = Server { child, port };
+        wait_listening(port, dir)?;
+        Ok(server)
     }
 }
 
-impl Drop for Nginx {
+impl Drop for Server {
     fn drop(&mut self) {
-        // SAFETY: signalling the master process this bench started; no memory involved.
+        // SAFETY: signalling the server process this bench started; no memory involved.
+        // (SIGQUIT is nginx's graceful stop; python exits on it too.)
         unsafe {
             libc::kill(i32::try_from(self.child.id()).unwrap_or(0), libc::SIGQUIT);
         }
@@ -440,30 +472,50 @@ fn server_rows(
         println!("server row skipped: apt-get install nginx wrk\n");
         return Ok(true);
     }
-    let server_dir = dir.join("nginx");
-    std::fs::create_dir_all(&server_dir)?;
-    let nginx = Nginx::start(&server_dir, cg)?;
+    let mut all_met = true;
+    let servers: [(&str, ServerStart); 2] = [
+        ("nginx (1 worker)", Server::nginx),
+        ("python3 -m http.server", Server::python),
+    ];
+    for (name, start) in servers {
+        let server_dir = dir.join(name.split_whitespace().next().unwrap_or("server"));
+        std::fs::create_dir_all(&server_dir)?;
+        let server = start(&server_dir, cg)?;
+        all_met &= server_row(runs, name, &server, cg, other_cg)?;
+    }
+    Ok(all_met)
+}
+
+type ServerStart = fn(&Path, &TransientCgroup) -> Result<Server>;
+
+fn server_row(
+    runs: usize,
+    name: &str,
+    server: &Server,
+    cg: &TransientCgroup,
+    other_cg: &TransientCgroup,
+) -> Result<bool> {
     let secs = 5;
-    wrk(nginx.port, 1)?; // warm up
+    wrk(server.port, 1)?; // warm up
     let mut untraced = Vec::new();
     let mut traced = Vec::new();
     let mut elsewhere = Vec::new();
     for round in 0..runs {
-        untraced.push(wrk(nginx.port, secs)?);
+        untraced.push(wrk(server.port, secs)?);
         let recorder = Recorder::start(cg.path())?;
-        traced.push(wrk(nginx.port, secs)?);
+        traced.push(wrk(server.port, secs)?);
         recorder.stop()?;
         // Recording another (idle) cgroup: what the server and wrk pay for the global hooks.
         let recorder = Recorder::start(other_cg.path())?;
-        elsewhere.push(wrk(nginx.port, secs)?);
+        elsewhere.push(wrk(server.port, secs)?);
         recorder.stop()?;
-        eprintln!("  server: round {}/{runs}", round + 1);
+        eprintln!("  {name}: round {}/{runs}", round + 1);
     }
     let base = median(&mut untraced);
     let with = median(&mut traced);
     let other = median(&mut elsewhere);
     let loss = base / with;
-    println!("workload server: nginx (1 worker) on loopback, wrk -t1 -c16 -d{secs}s, requests/s");
+    println!("workload server: {name} on loopback, wrk -t1 -c16 -d{secs}s, requests/s");
     println!("  {:<60} {base:>11.0} {:>8.2}x", "untraced", 1.0);
     println!(
         "  {:<60} {with:>11.0} {loss:>8.2}x",
@@ -500,7 +552,7 @@ fn rss_mode(secs: u64, cg: &TransientCgroup, dir: &Path) -> Result<ExitCode> {
     }
     let server_dir = dir.join("nginx");
     std::fs::create_dir_all(&server_dir)?;
-    let nginx = Nginx::start(&server_dir, cg)?;
+    let nginx = Server::nginx(&server_dir, cg)?;
     let recorder = Recorder::start(cg.path())?;
     let started = Instant::now();
     let mut samples: Vec<(u64, u64)> = Vec::new();
