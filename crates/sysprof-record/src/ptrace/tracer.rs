@@ -389,7 +389,6 @@ fn install_wake_handler() {
 pub struct Watchdog {
     requested: Arc<AtomicBool>,
     done: Arc<AtomicBool>,
-    tracer: libc::pthread_t,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -434,7 +433,6 @@ impl Watchdog {
         Watchdog {
             requested,
             done,
-            tracer,
             thread,
         }
     }
@@ -456,6 +454,5 @@ impl Drop for Watchdog {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        let _ = self.tracer;
     }
 }
