@@ -44,6 +44,9 @@ enum End {
 /// inherited would fail every syscall with ENOSYS.
 const NATURAL_EXIT_GRACE: Duration = Duration::from_millis(500);
 const TERM_GRACE: Duration = Duration::from_secs(3);
+/// After SIGKILL, how long to wait for the last exits before returning anyway (a task stuck in
+/// uninterruptible sleep; EXITKILL kills it when sysprof exits).
+const KILL_GRACE: Duration = Duration::from_secs(5);
 /// How long detaching may take before the remaining tracees are left to the kernel (which
 /// detaches them when sysprof exits).
 const DETACH_DEADLINE: Duration = Duration::from_secs(5);
@@ -285,6 +288,9 @@ impl<'p> Tracer<'p> {
             if !killed && elapsed >= NATURAL_EXIT_GRACE + TERM_GRACE {
                 killed = true;
                 self.signal_all(libc::SIGKILL);
+            }
+            if elapsed >= NATURAL_EXIT_GRACE + TERM_GRACE + KILL_GRACE {
+                break;
             }
             watchdog.keep_waking();
             match sys::wait_any() {
