@@ -149,3 +149,37 @@ fn the_whole_vocabulary_is_recorded() {
     );
     assert!(t.meta.integrity.is_clean(), "{:?}", t.meta.integrity);
 }
+
+#[test]
+fn a_path_longer_than_the_walk_buffer_is_counted_as_truncated() {
+    if !privileged() {
+        return;
+    }
+    let _guard = serial();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Six 200-byte components: longer than the 1024 bytes the kernel-side walk keeps.
+    let mut deep = dir.path().to_path_buf();
+    for i in 0..6 {
+        deep.push(format!("{i}{}", "d".repeat(199)));
+    }
+    std::fs::create_dir_all(&deep).expect("deep dirs");
+    let file = deep.join("f");
+    std::fs::write(&file, "x").expect("deep file");
+    let rec = record_command(&["cat", &file.to_string_lossy()]);
+    assert_eq!(
+        rec.trace.meta.integrity.paths_truncated, 1,
+        "{:?}",
+        rec.trace.meta.integrity
+    );
+    assert!(
+        rec.warnings.iter().any(|w| w.contains("truncated")),
+        "{:?}",
+        rec.warnings
+    );
+    assert_eq!(rec.trace.meta.integrity.events_lost, 0);
+    // The cut path is not recorded as if it were a real (shorter) absolute path.
+    assert!(
+        rec.trace.files.iter().all(|f| !f.path.ends_with("/f")),
+        "a truncated path was recorded"
+    );
+}

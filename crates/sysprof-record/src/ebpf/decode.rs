@@ -61,10 +61,12 @@ impl Decoder {
     }
 
     /// The event's path: the walked path, or `name` (made absolute against the walked base
-    /// directory when it is relative).
+    /// directory when it is relative). A truncated path is counted and dropped: its tail would
+    /// read as a different, wrong absolute path.
     fn event_path(&mut self, ev: &SpEvent) -> Option<String> {
         if ev.flags & (SP_F_PATH_TRUNCATED | SP_F_NAME_TRUNCATED) != 0 {
             self.paths_truncated += 1;
+            return None;
         }
         let has_path = ev.flags & SP_F_HAS_PATH != 0;
         let has_name = ev.flags & SP_F_HAS_NAME != 0;
@@ -255,10 +257,10 @@ impl Decoder {
         let script = ev.flags & SP_F_SCRIPT != 0;
         let path = if script {
             self.event_path(ev)
+        } else if ev.flags & SP_F_PATH_TRUNCATED != 0 {
+            self.paths_truncated += 1;
+            None
         } else {
-            if ev.flags & (SP_F_PATH_TRUNCATED) != 0 {
-                self.paths_truncated += 1;
-            }
             (ev.flags & SP_F_HAS_PATH != 0).then(|| self.text(&ev.path))
         };
         let Some(path) = path else {
