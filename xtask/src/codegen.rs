@@ -150,6 +150,21 @@ fn generate(dir: &Path) -> Result<(Vec<Generated>, Vec<String>)> {
                     carried.map(str::to_owned)
                 }
             };
+            // A package update with the same tables (252.38 → 252.39) keeps the committed header,
+            // so upgrading the host's systemd does not make an unchanged table look stale.
+            let version = match committed.as_deref() {
+                Some(c)
+                    if table::body(split_base(c).0) == table::body(&groups_part)
+                        && captured_version(c).is_some_and(|old| old != version) =>
+                {
+                    let old = captured_version(c).unwrap_or_default().to_owned();
+                    notes.push(format!(
+                        "{base_name}: this host's {version} prints the same groups as the captured {old}"
+                    ));
+                    old
+                }
+                _ => version,
+            };
             base_file(&version, &groups_part, kernel_part.as_deref())
         }
         Host::Absent(why) => committed_base(committed, &base_path, why, &mut notes)?,
@@ -284,6 +299,13 @@ fn split_base(text: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The systemd version named in a base file's header.
+fn captured_version(base: &str) -> Option<&str> {
+    base.lines()
+        .find_map(|l| l.strip_prefix("# Captured from "))
+        .and_then(|rest| rest.split(" with `").next())
+}
+
 /// The base file: header, systemd's groups and "Ungrouped" section, the kernel part if any.
 fn base_file(version: &str, groups: &str, kernel: Option<&str>) -> String {
     format!(
@@ -414,6 +436,13 @@ mod tests {
         let (groups, unlisted) = split_output("@a\n    # A\n    read\n\n#   b\n\n");
         assert_eq!(groups, "@a\n    # A\n    read\n\n#   b\n");
         assert_eq!(unlisted, None);
+    }
+
+    #[test]
+    fn captured_version_is_read_back_from_the_header() {
+        let file = base_file("systemd 252 (252.38-1~deb12u1)", "@default\n", None);
+        assert_eq!(captured_version(&file), Some("systemd 252 (252.38-1~deb12u1)"));
+        assert_eq!(captured_version("@default\n"), None);
     }
 
     #[test]
