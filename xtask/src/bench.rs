@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use sysprof_record::{Progress, RecordOptions, StopFlag, Target};
 
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--only dd|forkexec]
+       cargo xtask bench --ebpf [--runs N] [--only dd|getppid|find|server] [--rss SECS]
 
 Times untraced runs, the sysprof ptrace recorder (pinned and unpinned), `strace -f -o /dev/null`
 and `taskset -c 0 strace -f -o /dev/null` on two workloads and prints the medians. The goal:
@@ -87,6 +88,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                     .context("--runs needs a number")?;
             }
             "--only" => only = Some(it.next().context("--only needs a workload name")?.clone()),
+            // The eBPF recorder's rows (xtask/src/bench_ebpf.rs); the rest goes to them.
+            "--ebpf" => return crate::bench_ebpf::run(it.as_slice()),
             other => bail!("unknown argument {other:?}\n\n{USAGE}"),
         }
     }
