@@ -383,7 +383,7 @@ fn check_capabilities(trace: &Trace, policy: &Policy, out: &mut Findings) {
 }
 
 /// Nodes and trees the private `/dev` of `PrivateDevices=yes` provides.
-fn private_dev_provides(path: &str) -> bool {
+pub(crate) fn private_dev_provides(path: &str) -> bool {
     const NODES: [&str; 14] = [
         "/dev",
         "/dev/null",

@@ -34,28 +34,6 @@ const PRIVILEGED_PROGRAMS: [&str; 14] = [
     "ping",
 ];
 
-/// `/dev` entries that stay available under `PrivateDevices=yes`.
-const PRIVATE_DEV_NODES: [&str; 11] = [
-    "/dev/null",
-    "/dev/zero",
-    "/dev/full",
-    "/dev/random",
-    "/dev/urandom",
-    "/dev/tty",
-    "/dev/ptmx",
-    "/dev/log",
-    "/dev/stdin",
-    "/dev/stdout",
-    "/dev/stderr",
-];
-const PRIVATE_DEV_DIRS: [&str; 5] = [
-    "/dev/pts",
-    "/dev/shm",
-    "/dev/mqueue",
-    "/dev/hugepages",
-    "/dev/fd",
-];
-
 /// `@clock` members, used if the target's table lacks the group.
 const CLOCK_FALLBACK: [&str; 6] = [
     "adjtimex",
@@ -706,9 +684,7 @@ impl<'a> Builder<'a> {
 
     fn private_devices(&mut self) {
         let mut blockers = self.ok_files_where(|f| {
-            is_strictly_under(&f.path, "/dev")
-                && !PRIVATE_DEV_NODES.contains(&f.path.as_str())
-                && !PRIVATE_DEV_DIRS.iter().any(|d| is_under(&f.path, d))
+            is_strictly_under(&f.path, "/dev") && !crate::check::private_dev_provides(&f.path)
         });
         blockers.extend(
             self.trace

@@ -2,4 +2,5 @@
 
 pub mod caps;
 pub mod groups;
+pub mod net;
 pub mod syscalls;

@@ -1,5 +1,7 @@
 //! Name tables systemd's setting parsers consult: errno names, address families, booleans.
 
+use crate::tables::net::{ADDRESS_FAMILIES, ADDRESS_FAMILY_ALIASES};
+
 /// Linux errno names and numbers (generic table, as on x86 and arm64).
 const ERRNOS: &[(&str, u16)] = &[
     ("EPERM", 1),
@@ -160,62 +162,6 @@ pub(crate) fn errno_name(n: u16) -> String {
         .map_or_else(|| n.to_string(), |(name, _)| (*name).to_owned())
 }
 
-/// Address families systemd's `af_from_name()` knows, with their numbers.
-const ADDRESS_FAMILIES: &[(&str, u16)] = &[
-    ("AF_UNIX", 1),
-    ("AF_INET", 2),
-    ("AF_AX25", 3),
-    ("AF_IPX", 4),
-    ("AF_APPLETALK", 5),
-    ("AF_NETROM", 6),
-    ("AF_BRIDGE", 7),
-    ("AF_ATMPVC", 8),
-    ("AF_X25", 9),
-    ("AF_INET6", 10),
-    ("AF_ROSE", 11),
-    ("AF_DECnet", 12),
-    ("AF_NETBEUI", 13),
-    ("AF_SECURITY", 14),
-    ("AF_KEY", 15),
-    ("AF_NETLINK", 16),
-    ("AF_PACKET", 17),
-    ("AF_ASH", 18),
-    ("AF_ECONET", 19),
-    ("AF_ATMSVC", 20),
-    ("AF_RDS", 21),
-    ("AF_SNA", 22),
-    ("AF_IRDA", 23),
-    ("AF_PPPOX", 24),
-    ("AF_WANPIPE", 25),
-    ("AF_LLC", 26),
-    ("AF_IB", 27),
-    ("AF_MPLS", 28),
-    ("AF_CAN", 29),
-    ("AF_TIPC", 30),
-    ("AF_BLUETOOTH", 31),
-    ("AF_IUCV", 32),
-    ("AF_RXRPC", 33),
-    ("AF_ISDN", 34),
-    ("AF_PHONET", 35),
-    ("AF_IEEE802154", 36),
-    ("AF_CAIF", 37),
-    ("AF_ALG", 38),
-    ("AF_NFC", 39),
-    ("AF_VSOCK", 40),
-    ("AF_KCM", 41),
-    ("AF_QIPCRTR", 42),
-    ("AF_SMC", 43),
-    ("AF_XDP", 44),
-    ("AF_MCTP", 45),
-];
-
-/// Aliases glibc defines for the same numbers.
-const ADDRESS_FAMILY_ALIASES: &[(&str, &str)] = &[
-    ("AF_LOCAL", "AF_UNIX"),
-    ("AF_FILE", "AF_UNIX"),
-    ("AF_ROUTE", "AF_NETLINK"),
-];
-
 /// `af_from_name()` for a unit file: the exact spelling (`AF_INET`, `AF_DECnet`), aliases mapped
 /// to the canonical name.
 pub(crate) fn address_family_from_setting(word: &str) -> Option<&'static str> {
@@ -232,7 +178,7 @@ pub(crate) fn address_family_from_setting(word: &str) -> Option<&'static str> {
 /// the number `10`. `None` if unknown.
 pub fn canonical_address_family(text: &str) -> Option<&'static str> {
     let text = text.trim();
-    if let Ok(n) = text.parse::<u16>() {
+    if let Ok(n) = text.parse::<u64>() {
         return ADDRESS_FAMILIES
             .iter()
             .find(|(_, number)| *number == n)
