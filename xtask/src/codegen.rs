@@ -441,7 +441,10 @@ mod tests {
     #[test]
     fn captured_version_is_read_back_from_the_header() {
         let file = base_file("systemd 252 (252.38-1~deb12u1)", "@default\n", None);
-        assert_eq!(captured_version(&file), Some("systemd 252 (252.38-1~deb12u1)"));
+        assert_eq!(
+            captured_version(&file),
+            Some("systemd 252 (252.38-1~deb12u1)")
+        );
         assert_eq!(captured_version("@default\n"), None);
     }
 
