@@ -4,6 +4,7 @@ mod bench;
 mod bench_ebpf;
 mod build_ebpf;
 mod codegen;
+mod e2e;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,11 @@ const TASKS: &[(&str, &str, Task)] = &[
         "codegen",
         "regenerate the embedded systemd syscall-group tables (--check: fail if stale)",
         codegen::run,
+    ),
+    (
+        "e2e",
+        "nginx and redis in real systemd (nspawn): record, harden, still work",
+        e2e::run,
     ),
     (
         "test",

@@ -1,0 +1,615 @@
+//! One service end to end: record with traffic and a restart, harden, prove it still works.
+
+use super::cmd;
+use super::container::{Container, SHARE_IN_GUEST};
+use super::leaks::{self, BpfIds};
+use super::services::Service;
+use anyhow::{bail, Context, Result};
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+use sysprof_core::event::Access;
+use sysprof_core::trace::{Backend, Trace};
+
+const STEP: Duration = Duration::from_secs(30);
+const RESTART: Duration = Duration::from_secs(90);
+
+/// A check's result, printed as it happens.
+pub struct Check {
+    pub what: String,
+    pub ok: bool,
+}
+
+/// What one service's run measured.
+pub struct Outcome {
+    pub unit: &'static str,
+    pub checks: Vec<Check>,
+    pub syscalls: Option<usize>,
+    pub exposure_before: Option<String>,
+    pub exposure_after: Option<String>,
+    pub works_after: Option<bool>,
+    pub recording: Option<Duration>,
+    /// Every BPF object the recorder held while it ran (none may outlive it).
+    pub recorder_bpf: BpfIds,
+    pub elapsed: Duration,
+    journal_saved: bool,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
+    }
+
+    fn check(&mut self, ok: bool, what: impl Into<String>, detail: impl AsRef<str>) -> bool {
+        let what = what.into();
+        if ok {
+            eprintln!("    ok    {what}");
+        } else {
+            eprintln!("    FAIL  {what}: {}", detail.as_ref());
+        }
+        self.checks.push(Check { what, ok });
+        ok
+    }
+}
+
+/// Runs the whole scenario for `service`. Failed steps become failed checks; the only error
+/// returned is an interruption (the caller then tears down).
+pub fn run(
+    service: &Service,
+    guest: &Container,
+    share: &Path,
+    duration: Duration,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let mut outcome = Outcome {
+        unit: service.unit,
+        checks: Vec::new(),
+        syscalls: None,
+        exposure_before: None,
+        exposure_after: None,
+        works_after: None,
+        recording: None,
+        recorder_bpf: BpfIds::default(),
+        elapsed: Duration::ZERO,
+        journal_saved: false,
+    };
+    eprintln!("==> {}", service.unit);
+    let result = steps(service, guest, share, duration, &mut outcome);
+    outcome.elapsed = started.elapsed();
+    match result {
+        Err(e) if cmd::interrupted() => Err(e),
+        Err(e) => {
+            outcome.check(false, "scenario aborted", format!("{e:#}"));
+            if !outcome.journal_saved {
+                save_journal(guest, share, service.unit);
+            }
+            Ok(outcome)
+        }
+        Ok(()) => Ok(outcome),
+    }
+}
+
+/// `systemctl show -P PROPERTY UNIT`.
+fn property(guest: &Container, unit: &str, name: &str) -> Result<String> {
+    let out = guest.exec_ok(&["systemctl", "show", "-P", name, unit], STEP)?;
+    Ok(out.stdout.trim().to_owned())
+}
+
+fn is_active(guest: &Container, unit: &str) -> Result<String> {
+    let out = guest.exec(&["systemctl", "is-active", unit], STEP)?;
+    Ok(out.stdout.trim().to_owned())
+}
+
+/// `systemd-analyze security UNIT`: the overall exposure ("9.6 UNSAFE"), full text saved.
+fn exposure(guest: &Container, share: &Path, unit: &str, when: &str) -> Result<String> {
+    let out = guest.exec_ok(&["systemd-analyze", "security", "--no-pager", unit], STEP)?;
+    let file = share.join(format!("{unit}.security-{when}.txt"));
+    fs::write(&file, &out.stdout).with_context(|| format!("cannot write {}", file.display()))?;
+    overall_exposure(&out.stdout).context("systemd-analyze security printed no overall exposure")
+}
+
+/// "9.6 UNSAFE" from the last line of `systemd-analyze security UNIT`.
+fn overall_exposure(report: &str) -> Option<String> {
+    let line = report
+        .lines()
+        .find_map(|l| l.split_once("Overall exposure level for ").map(|x| x.1))?;
+    let (_, score) = line.split_once(": ")?;
+    Some(
+        score
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+fn exposure_value(text: &str) -> Option<f64> {
+    text.split_whitespace().next()?.parse().ok()
+}
+
+/// (Seccomp, Seccomp_filters) of a guest process, from the guest's /proc.
+fn seccomp(guest: &Container, pid: &str) -> Result<(String, u32)> {
+    let out = guest.exec_ok(&["cat", &format!("/proc/{pid}/status")], STEP)?;
+    let field = |key: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    Ok((
+        field("Seccomp:"),
+        field("Seccomp_filters:").parse().unwrap_or(0),
+    ))
+}
+
+/// Stops the recorder (SIGTERM: it writes what it has and detaches) and reaps its `nsenter`
+/// if a step fails while it runs.
+struct RecorderGuard {
+    nsenter: Option<Child>,
+    recorder: Option<u32>,
+}
+
+impl Drop for RecorderGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.recorder.and_then(|p| libc::pid_t::try_from(p).ok()) {
+            if self.nsenter.is_some() {
+                // SAFETY: plain kill(2) of the recorder we started (its parent is not reaped).
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+            }
+        }
+        if let Some(child) = self.nsenter.as_mut() {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The first child of `pid` (nsenter forks to enter the PID namespace).
+fn first_child(pid: u32) -> Option<u32> {
+    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Waits until the recorder holds BPF links and their number has settled (every hook attached).
+fn wait_attached(recorder: &mut Child) -> Result<(u32, BpfIds)> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = 0;
+    let mut stable = 0;
+    loop {
+        cmd::check_interrupt()?;
+        if let Some(status) = recorder
+            .try_wait()
+            .context("cannot wait for the recorder")?
+        {
+            bail!("the recorder exited before attaching ({status})");
+        }
+        if let Some(pid) = first_child(recorder.id()) {
+            let held = leaks::held_by(pid);
+            let links = held.links.len();
+            if links > 0 && links == last {
+                stable += 1;
+                if stable >= 5 {
+                    return Ok((pid, held));
+                }
+            } else {
+                stable = 0;
+            }
+            last = links;
+        }
+        if Instant::now() >= deadline {
+            bail!("the recorder did not attach its BPF programs within 60s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn save_journal(guest: &Container, share: &Path, unit: &str) {
+    let Ok(out) = guest.exec(
+        &[
+            "journalctl",
+            "-u",
+            unit,
+            "-b",
+            "--no-pager",
+            "-o",
+            "short-monotonic",
+        ],
+        STEP,
+    ) else {
+        return;
+    };
+    let file = share.join(format!("{unit}.journal.txt"));
+    let _ = fs::write(&file, &out.stdout);
+    eprintln!(
+        "    journal of {unit} (last 25 lines; all of it in {}):",
+        file.display()
+    );
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    for line in &lines[lines.len().saturating_sub(25)..] {
+        eprintln!("      | {line}");
+    }
+}
+
+fn steps(
+    service: &Service,
+    guest: &Container,
+    share: &Path,
+    duration: Duration,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let unit = service.unit;
+    (service.prepare)(guest)?;
+    let state = is_active(guest, unit)?;
+    if !outcome.check(
+        state == "active",
+        format!("{unit} is active after boot"),
+        &state,
+    ) {
+        bail!("{unit} did not start at boot");
+    }
+    let filter_before = property(guest, unit, "SystemCallFilter")?;
+    let caps_before = property(guest, unit, "CapabilityBoundingSet")?;
+    let main_before = property(guest, unit, "MainPID")?;
+    let (_, filters_before) = seccomp(guest, &main_before)?;
+    let exposure_before = exposure(guest, share, unit, "before")?;
+    eprintln!("    exposure before: {exposure_before}");
+    outcome.exposure_before = Some(exposure_before.clone());
+
+    // Record with traffic and a restart in the middle.
+    let trace_in_guest = format!("{SHARE_IN_GUEST}/{unit}.json");
+    let trace_on_host = share.join(format!("{unit}.json"));
+    let _ = fs::remove_file(&trace_on_host);
+    let log_path = share.join(format!("{unit}.record.log"));
+    let log = fs::File::create(&log_path)
+        .with_context(|| format!("cannot create {}", log_path.display()))?;
+    let secs = format!("{}s", duration.as_secs());
+    let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
+    let record_argv = [
+        sysprof.as_str(),
+        "record",
+        "--backend",
+        "ebpf",
+        "--unit",
+        unit,
+        "--duration",
+        &secs,
+        "-o",
+        &trace_in_guest,
+    ];
+    eprintln!("    {}", record_argv.join(" "));
+    let mut command = guest.command(&record_argv);
+    command
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().context("cannot duplicate the log")?)
+        .stderr(log);
+    let record_started = Instant::now();
+    let mut recorder = RecorderGuard {
+        nsenter: Some(command.spawn().context("cannot start the recorder")?),
+        recorder: None,
+    };
+    let child = recorder.nsenter.as_mut().context("recorder missing")?;
+    let (recorder_pid, held) = wait_attached(child)?;
+    recorder.recorder = Some(recorder_pid);
+    outcome.recorder_bpf.extend(&held);
+    eprintln!(
+        "    recorder {recorder_pid} attached after {:.1}s ({} BPF programs, {} links, {} maps)",
+        record_started.elapsed().as_secs_f64(),
+        held.progs.len(),
+        held.links.len(),
+        held.maps.len()
+    );
+    let before = (service.exercise)(guest, "before-restart");
+    outcome.check(
+        before.is_ok(),
+        "traffic before the restart",
+        before
+            .as_ref()
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default(),
+    );
+    let restart = guest.exec(&["systemctl", "restart", unit], RESTART)?;
+    outcome.check(
+        restart.ok(),
+        format!("systemctl restart {unit} while recording"),
+        restart.summary(),
+    );
+    let after = (service.exercise)(guest, "after-restart");
+    outcome.check(
+        after.is_ok(),
+        "traffic after the restart",
+        after
+            .as_ref()
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default(),
+    );
+    outcome.recorder_bpf.extend(&leaks::held_by(recorder_pid));
+    let child = recorder.nsenter.as_mut().context("recorder missing")?;
+    let status = cmd::wait_child(child, duration + STEP * 2, "sysprof record")?;
+    recorder.nsenter = None;
+    // A Ctrl-C reaches the recorder too: report the interruption, not its exit status.
+    cmd::check_interrupt()?;
+    let recording = record_started.elapsed();
+    outcome.recording = Some(recording);
+    let record_log = fs::read_to_string(&log_path).unwrap_or_default();
+    for line in record_log.lines() {
+        eprintln!("      | {line}");
+    }
+    if !outcome.check(
+        status.success(),
+        format!(
+            "sysprof record exited 0 after {:.1}s",
+            recording.as_secs_f64()
+        ),
+        format!("{status}"),
+    ) {
+        bail!("no trace");
+    }
+
+    // What the trace must show.
+    let bytes = fs::read(&trace_on_host)
+        .with_context(|| format!("cannot read {}", trace_on_host.display()))?;
+    let trace = Trace::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", trace_on_host.display()))?;
+    outcome.syscalls = Some(trace.syscalls.len());
+    eprintln!(
+        "    trace: {} syscalls, {} capabilities, {} files, {} execs, {} sockets ({} → {})",
+        trace.syscalls.len(),
+        trace.capabilities.len(),
+        trace.files.len(),
+        trace.execs.len(),
+        trace.sockets.len(),
+        trace.meta.start.as_deref().unwrap_or("?"),
+        trace.meta.end.as_deref().unwrap_or("?"),
+    );
+    outcome.check(
+        trace.meta.backends.contains(&Backend::Ebpf),
+        "recorded by the eBPF backend",
+        format!("{:?}", trace.meta.backends),
+    );
+    outcome.check(
+        trace.meta.integrity.events_lost == 0,
+        "no events lost",
+        format!("{} lost", trace.meta.integrity.events_lost),
+    );
+    // The trace holds the executed file, which may be the target of a symlink
+    // (Debian's /usr/bin/redis-server → redis-check-rdb).
+    let resolved = guest.exec_ok(&["readlink", "-f", service.daemon], STEP)?;
+    let resolved = resolved.stdout.trim();
+    let execs: Vec<&str> = trace.execs.iter().map(|e| e.path.as_str()).collect();
+    let daemon = if resolved == service.daemon {
+        service.daemon.to_owned()
+    } else {
+        format!("{} (= {resolved})", service.daemon)
+    };
+    outcome.check(
+        execs.contains(&service.daemon) || execs.contains(&resolved),
+        format!("restart followed into the re-created cgroup: execve of {daemon}"),
+        format!("execs seen: {execs:?}"),
+    );
+    for path in service.startup_reads {
+        let read = trace
+            .files
+            .iter()
+            .any(|f| f.path == *path && f.access == Access::Read && f.ok());
+        outcome.check(
+            read,
+            format!("start-up after the restart read {path}"),
+            "not in the trace",
+        );
+    }
+    for evidence in (service.evidence)(&trace) {
+        outcome.check(evidence.ok, evidence.what, evidence.seen);
+    }
+
+    // Suggest on the target (its systemd version and syscall groups), install, restart.
+    let suggest = guest.exec(&[&sysprof, "suggest", &trace_in_guest, "--explain"], STEP)?;
+    if !outcome.check(
+        suggest.ok(),
+        "sysprof suggest --explain exited 0",
+        suggest.summary(),
+    ) {
+        bail!("no drop-in");
+    }
+    let dropin_name = format!("{unit}.sysprof.conf");
+    let dropin_host = share.join(&dropin_name);
+    fs::write(&dropin_host, &suggest.stdout)
+        .with_context(|| format!("cannot write {}", dropin_host.display()))?;
+    eprintln!(
+        "    drop-in ({}, comments left out):",
+        dropin_host.display()
+    );
+    for line in suggest.stdout.lines() {
+        if !line.starts_with('#') && !line.trim().is_empty() {
+            eprintln!("      | {line}");
+        }
+    }
+    for line in suggest.stderr.lines() {
+        eprintln!("      ! {line}");
+    }
+    let dropin_dir = format!("/etc/systemd/system/{unit}.d");
+    let dropin = format!("{dropin_dir}/sysprof.conf");
+    guest.exec_ok(&["mkdir", "-p", &dropin_dir], STEP)?;
+    guest.exec_ok(
+        &["cp", &format!("{SHARE_IN_GUEST}/{dropin_name}"), &dropin],
+        STEP,
+    )?;
+    let verify = guest.exec(&["systemd-analyze", "verify", "--man=no", unit], STEP)?;
+    for line in verify.stderr.lines().chain(verify.stdout.lines()) {
+        eprintln!("      verify: {line}");
+    }
+    guest.exec_ok(&["systemctl", "daemon-reload"], STEP)?;
+    let restart = guest.exec(&["systemctl", "restart", unit], RESTART)?;
+    let restarted = outcome.check(
+        restart.ok(),
+        format!("systemctl restart {unit} with the drop-in"),
+        restart.summary(),
+    );
+    let state = is_active(guest, unit)?;
+    outcome.check(
+        state == "active",
+        format!("{unit} is active with the drop-in"),
+        &state,
+    );
+    let works = (service.exercise)(guest, "hardened");
+    outcome.works_after = Some(works.is_ok());
+    match &works {
+        Ok(what) => outcome.check(true, format!("works hardened: {what}"), ""),
+        Err(e) => outcome.check(false, "works hardened", format!("{e:#}")),
+    };
+    if !restarted || works.is_err() {
+        save_journal(guest, share, unit);
+        outcome.journal_saved = true;
+    }
+
+    // The drop-in is in force, and narrows what the unit had.
+    let filter_after = property(guest, unit, "SystemCallFilter")?;
+    outcome.check(
+        narrows(&filter_before, &filter_after),
+        "SystemCallFilter= in force and narrower than before",
+        format!(
+            "before {}, after {}",
+            describe_list(&filter_before),
+            describe_list(&filter_after)
+        ),
+    );
+    let caps_after = property(guest, unit, "CapabilityBoundingSet")?;
+    let widened: Vec<&str> = words(&caps_after)
+        .into_iter()
+        .filter(|c| !words(&caps_before).contains(c))
+        .collect();
+    outcome.check(
+        widened.is_empty(),
+        format!(
+            "CapabilityBoundingSet= not widened ({} → {} capabilities)",
+            words(&caps_before).len(),
+            words(&caps_after).len()
+        ),
+        format!("added by the drop-in: {}", widened.join(" ")),
+    );
+    let protect = property(guest, unit, "ProtectSystem")?;
+    outcome.check(
+        protect == "strict",
+        "ProtectSystem=strict in force",
+        format!("ProtectSystem={protect}"),
+    );
+    let main_after = property(guest, unit, "MainPID")?;
+    if main_after == "0" || main_after.is_empty() {
+        outcome.check(false, "main process runs under seccomp", "no main process");
+    } else {
+        let (mode, filters_after) = seccomp(guest, &main_after)?;
+        let (_, filters_pid1) = seccomp(guest, "1")?;
+        outcome.check(
+            mode == "2" && filters_after > filters_pid1,
+            format!(
+                "main process {main_after} has Seccomp: 2 and its own filters ({filters_after}; nspawn's alone: {filters_pid1}; before the drop-in: {filters_before})"
+            ),
+            format!("Seccomp: {mode}, {filters_after} filters"),
+        );
+    }
+
+    let exposure_after = exposure(guest, share, unit, "after")?;
+    eprintln!("    exposure: {exposure_before} → {exposure_after}");
+    outcome.exposure_after = Some(exposure_after.clone());
+    let lower = match (
+        exposure_value(&exposure_before),
+        exposure_value(&exposure_after),
+    ) {
+        (Some(b), Some(a)) => a < b,
+        _ => false,
+    };
+    outcome.check(
+        lower,
+        "systemd-analyze security exposure went down",
+        format!("{exposure_before} → {exposure_after}"),
+    );
+
+    // Replay: the recorded behaviour under the vendor unit plus every drop-in.
+    let fragment = property(guest, unit, "FragmentPath")?;
+    let dropins = property(guest, unit, "DropInPaths")?;
+    let mut check_argv = vec![sysprof.clone(), "check".into(), trace_in_guest.clone()];
+    for policy in std::iter::once(fragment.as_str()).chain(dropins.split_whitespace()) {
+        check_argv.push("-p".into());
+        check_argv.push(policy.to_owned());
+    }
+    let argv: Vec<&str> = check_argv.iter().map(String::as_str).collect();
+    let replay = guest.exec(&argv, STEP)?;
+    outcome.check(
+        replay.ok(),
+        format!("sysprof check {}", argv[2..].join(" ")),
+        format!("{}\n{}", replay.summary(), replay.stdout.trim_end()),
+    );
+    Ok(())
+}
+
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// `SystemCallFilter` as `systemctl show` prints it: empty (no filter), `~a b` (deny-list) or
+/// `a b` (allow-list, groups expanded).
+fn describe_list(value: &str) -> String {
+    if value.is_empty() {
+        return "no filter".to_owned();
+    }
+    match value.strip_prefix('~') {
+        Some(deny) => format!("deny-list of {}", words(deny).len()),
+        None => format!("allow-list of {}", words(value).len()),
+    }
+}
+
+/// True when `after` is an allow-list that is strictly narrower than `before` (any allow-list
+/// is narrower than no filter or a deny-list).
+fn narrows(before: &str, after: &str) -> bool {
+    if after.is_empty() || after.starts_with('~') {
+        return false;
+    }
+    if before.is_empty() || before.starts_with('~') {
+        return true;
+    }
+    let old = words(before);
+    let new = words(after);
+    new.len() < old.len() && new.iter().all(|w| old.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposure_line() {
+        let report = "  NAME  DESCRIPTION  EXPOSURE\n\u{2192} Overall exposure level for nginx.service: 9.6 UNSAFE :-{\n";
+        assert_eq!(overall_exposure(report).as_deref(), Some("9.6 UNSAFE"));
+        assert_eq!(exposure_value("9.6 UNSAFE"), Some(9.6));
+        assert_eq!(overall_exposure("nothing here"), None);
+    }
+
+    #[test]
+    fn filters_narrow() {
+        assert!(narrows("", "read write"));
+        assert!(narrows("~mount", "read write"));
+        assert!(narrows("read write open", "read write"));
+        assert!(
+            !narrows("read write", "read write"),
+            "equal is not narrower"
+        );
+        assert!(!narrows("read write", "read write mount"), "wider");
+        assert!(!narrows("read write open", "read mount"), "not a subset");
+        assert!(!narrows("read", ""), "no filter after");
+        assert!(!narrows("", "~mount"), "a deny-list is not an allow-list");
+        assert_eq!(describe_list(""), "no filter");
+        assert_eq!(describe_list("~a b"), "deny-list of 2");
+        assert_eq!(describe_list("a b c"), "allow-list of 3");
+    }
+}
