@@ -35,6 +35,9 @@ pub struct Service {
     pub exercise: fn(&Container, &str) -> Result<String>,
     /// Service-specific evidence the traffic must have left in the trace.
     pub evidence: fn(&Trace) -> Vec<Evidence>,
+    /// The vendor unit has no sandbox to speak of: the drop-in must lower the exposure. Units
+    /// that come hardened (Debian's redis scores 1.1) must at least not get worse.
+    pub exposure_must_drop: bool,
 }
 
 pub const SERVICES: &[Service] = &[
@@ -45,6 +48,7 @@ pub const SERVICES: &[Service] = &[
         prepare: nginx_prepare,
         exercise: nginx_exercise,
         evidence: nginx_evidence,
+        exposure_must_drop: true,
     },
     Service {
         unit: "redis-server.service",
@@ -53,6 +57,7 @@ pub const SERVICES: &[Service] = &[
         prepare: redis_prepare,
         exercise: redis_exercise,
         evidence: redis_evidence,
+        exposure_must_drop: false,
     },
 ];
 
