@@ -1,0 +1,234 @@
+//! `sysprof record` and `sysprof demo` end to end, as root, with the real backends.
+//!
+//! These need root (ptrace of any process, eBPF). They fail without it, unless
+//! `SYSPROF_ALLOW_UNPRIVILEGED_SKIP=1` is set outside CI.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn privileged() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    let skip_allowed = std::env::var_os("SYSPROF_ALLOW_UNPRIVILEGED_SKIP").is_some()
+        && std::env::var_os("SYSPROF_REQUIRE_PRIVILEGED").is_none();
+    assert!(skip_allowed, "these tests need root");
+    eprintln!("skipped: not root");
+    false
+}
+
+fn sysprof() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sysprof"))
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn trace_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).expect("trace is JSON")
+}
+
+fn syscalls(trace: &serde_json::Value) -> Vec<String> {
+    trace["syscalls"]
+        .as_array()
+        .expect("syscalls")
+        .iter()
+        .filter_map(|s| s["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn only_the_trace_is_left(dir: &Path) {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read_dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["t.json"], "temporary files left behind");
+}
+
+#[test]
+fn exit_status_of_the_command_becomes_sysprofs() {
+    if !privileged() {
+        return;
+    }
+    for backend in ["ptrace", "ebpf"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("t.json");
+        let o = sysprof()
+            .args(["-q", "record", "--backend", backend, "-o"])
+            .arg(&out)
+            .args(["--", "sh", "-c", "cat /etc/hostname >/dev/null; exit 3"])
+            .output()
+            .expect("run");
+        assert_eq!(o.status.code(), Some(3), "{backend}: {}", stderr(&o));
+        let t = trace_json(&out);
+        assert_eq!(t["meta"]["backends"][0], backend);
+        let names = syscalls(&t);
+        for needed in ["execve", "openat", "exit_group"] {
+            assert!(
+                names.iter().any(|n| n == needed),
+                "{backend}: no {needed} in {names:?}"
+            );
+        }
+        only_the_trace_is_left(dir.path());
+    }
+}
+
+#[test]
+fn sigterm_mid_recording_still_writes_the_trace() {
+    if !privileged() {
+        return;
+    }
+    for backend in ["ptrace", "ebpf"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("t.json");
+        let marker = format!("sysprof-sigterm-{backend}-{}", std::process::id());
+        let mut child = sysprof()
+            .args(["-q", "record", "--backend", backend, "-o"])
+            .arg(&out)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                &format!("while :; do sleep 0.1; done # {marker}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(Duration::from_millis(1500));
+        // SAFETY: kill with a valid pid and signal has no memory-safety preconditions.
+        let pid = i32::try_from(child.id()).expect("pid");
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{backend}: sysprof did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            status.code().is_some(),
+            "{backend}: sysprof died from the signal: {status:?}"
+        );
+        let t = trace_json(&out);
+        assert!(
+            syscalls(&t)
+                .iter()
+                .any(|n| n == "clone" || n == "vfork" || n == "clone3"),
+            "{backend}: the loop's forks are missing"
+        );
+        only_the_trace_is_left(dir.path());
+        // ptrace ends a launched command with the recording (it cannot run on without its
+        // tracer); eBPF leaves it running, moved out of the transient cgroup.
+        std::thread::sleep(Duration::from_millis(500));
+        let left = Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .expect("pgrep");
+        if backend == "ptrace" {
+            assert!(left.stdout.is_empty(), "{backend}: workload still running");
+        }
+        let _ = Command::new("pkill").args(["-f", &marker]).status();
+    }
+}
+
+#[test]
+fn attached_process_keeps_running_after_the_recording() {
+    if !privileged() {
+        return;
+    }
+    let mut victim = Command::new("sh")
+        .args(["-c", "while :; do sleep 0.1; done"])
+        .spawn()
+        .expect("spawn");
+    let pid = victim.id().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("t.json");
+    let o = sysprof()
+        .args([
+            "-q",
+            "record",
+            "--backend",
+            "ptrace",
+            "--duration",
+            "1s",
+            "--pid",
+            &pid,
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = trace_json(&out);
+    assert!(
+        syscalls(&t).iter().any(|n| n == "wait4"),
+        "{:?}",
+        syscalls(&t)
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("victim alive");
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|r| r.split_whitespace().next());
+    assert!(matches!(state, Some("S" | "R")), "victim state {state:?}");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(status.contains("TracerPid:\t0"), "still traced:\n{status}");
+    victim.kill().expect("kill");
+    let _ = victim.wait();
+}
+
+#[test]
+fn missing_pid_and_unit_are_one_line_errors() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("t.json");
+    let o = sysprof()
+        .args(["record", "--backend", "ptrace", "--pid", "999999", "-o"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("999999"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn demo_records_and_prints_a_drop_in() {
+    if !privileged() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let trace = dir.path().join("demo.json");
+    let o = sysprof()
+        .args(["demo", "-o"])
+        .arg(&trace)
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "[Service]",
+        "SystemCallFilter=",
+        "RestrictAddressFamilies=AF_INET",
+        "IPAddressAllow=localhost",
+        "ProtectSystem=strict",
+    ] {
+        assert!(out.contains(line), "no {line} in\n{out}");
+    }
+    assert!(trace_json(&trace)["execs"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
+}
