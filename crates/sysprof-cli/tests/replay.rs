@@ -212,8 +212,8 @@ fn fixtures_replay() {
         // … and a policy without one needed syscall breaks exactly that syscall.
         let needed = dropin
             .lines()
-            .find_map(|l| l.strip_prefix("SystemCallFilter="))
-            .and_then(|v| v.split_whitespace().find(|w| !w.starts_with('@')))
+            .filter_map(|l| l.strip_prefix("SystemCallFilter="))
+            .find_map(|v| v.split_whitespace().find(|w| !w.starts_with('@')))
             .unwrap_or_else(|| panic!("{}: no explicit syscall in\n{dropin}", fx.name))
             .to_owned();
         let broken = unit_dir.join("broken.conf");

@@ -183,6 +183,18 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// An empty assignment first, so the suggestion replaces a list the unit already has instead
+    /// of adding to it (list settings accumulate across a unit and its drop-ins).
+    fn reset(&mut self, key: &str) {
+        self.emit(
+            key,
+            "",
+            vec![format!(
+                "{key}= empty first: replaces what the unit already sets"
+            )],
+        );
+    }
+
     fn omit(&mut self, key: &str, reason: impl Into<String>) {
         self.omitted.push(Omitted {
             key: key.to_owned(),
@@ -263,6 +275,13 @@ impl<'a> Builder<'a> {
         let known = self.facts.groups.known();
         let mut allowed: BTreeSet<&str> = BTreeSet::new();
         let mut unknown: BTreeSet<&str> = BTreeSet::new();
+        // glibc tries clone3 first and falls back to clone only on ENOSYS. A trace with clone
+        // but no clone3 was recorded under a filter that answered ENOSYS (RestrictNamespaces=
+        // does); under ours clone3 would get EPERM and there would be no fallback.
+        let clone3_implied = self.used("clone") && !self.used("clone3") && known.contains("clone3");
+        if clone3_implied {
+            allowed.insert("clone3");
+        }
         for name in &self.used_syscalls {
             if known.contains(*name) {
                 allowed.insert(name);
@@ -294,6 +313,11 @@ impl<'a> Builder<'a> {
             "{} distinct syscalls observed; @default is always allowed",
             self.used_syscalls.len()
         )];
+        if clone3_implied {
+            evidence.push(
+                "clone3 allowed because clone was used (glibc tries clone3 first)".to_owned(),
+            );
+        }
         let mut lines: Vec<String> = Vec::new();
         match level {
             Level::Strict => {
@@ -355,6 +379,7 @@ impl<'a> Builder<'a> {
             self.omit(key, "target systemd is too old");
             return;
         }
+        self.reset(key);
         for (i, line) in lines.into_iter().enumerate() {
             let ev = if i == 0 {
                 std::mem::take(&mut evidence)
@@ -427,6 +452,9 @@ impl<'a> Builder<'a> {
             evidence.push(
                 "capabilities were inferred from syscalls, not observed in the kernel".to_owned(),
             );
+        }
+        if !value.is_empty() {
+            self.reset("CapabilityBoundingSet");
         }
         self.emit("CapabilityBoundingSet", value.join(" "), evidence);
     }
@@ -599,6 +627,7 @@ impl<'a> Builder<'a> {
             .iter()
             .filter_map(|p| self.path_word("ExecPaths", "-", p))
             .collect();
+        self.reset("ExecPaths");
         self.emit("ExecPaths", words.join(" "), evidence);
     }
 
@@ -830,6 +859,7 @@ impl<'a> Builder<'a> {
             .filter(|s| s.result == "ok")
             .map(|s| s.family.as_str())
             .collect();
+        self.reset("RestrictAddressFamilies");
         let valid = |f: &str| {
             f.starts_with("AF_")
                 && f.len() > 3

@@ -47,17 +47,19 @@ fn run(t: &Trace, level: Level) -> Suggestion {
     suggest(t, &facts(252), SuggestOptions { level })
 }
 
+/// The effective (last) value of `key`.
 fn value<'a>(s: &'a Suggestion, key: &str) -> Option<&'a str> {
     s.directives
         .iter()
-        .find(|d| d.key == key)
+        .rfind(|d| d.key == key)
         .map(|d| d.value.as_str())
 }
 
+/// The non-empty values of `key`, in order (the empty reset line is left out).
 fn values<'a>(s: &'a Suggestion, key: &str) -> Vec<&'a str> {
     s.directives
         .iter()
-        .filter(|d| d.key == key)
+        .filter(|d| d.key == key && !d.value.is_empty())
         .map(|d| d.value.as_str())
         .collect()
 }
@@ -388,4 +390,33 @@ fn shared_tmp_writes_become_read_write_paths() {
     let s = run(&own, Level::Strict);
     assert_eq!(value(&s, "PrivateTmp"), Some("yes"));
     assert_eq!(value(&s, "ReadWritePaths"), None);
+}
+
+#[test]
+fn list_settings_are_reset_before_they_are_set() {
+    let mut t = base();
+    t.record(Event::Syscall {
+        abi: Abi::X86_64,
+        name: "clone".into(),
+    });
+    t.record(Event::Capability {
+        cap: 10,
+        origin: CapOrigin::Inferred,
+        syscall: Some("bind".into()),
+    });
+    let s = run(&t, Level::Strict);
+    for key in [
+        "SystemCallFilter",
+        "CapabilityBoundingSet",
+        "ExecPaths",
+        "RestrictAddressFamilies",
+    ] {
+        let first = s
+            .directives
+            .iter()
+            .find(|d| d.key == key)
+            .map(|d| d.value.as_str());
+        assert_eq!(first, Some(""), "{key} is not reset first");
+    }
+    assert!(values(&s, "SystemCallFilter").concat().contains("clone3"));
 }
