@@ -96,27 +96,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if cfg!(debug_assertions) && std::env::var_os(RELEASE_MARKER).is_none() {
-        // Timing a debug build of the tracer would measure the compiler, not the design.
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--",
-                "bench",
-            ])
-            .args(args)
-            .env(RELEASE_MARKER, "1")
-            .status()
-            .context("re-running the benchmark in release mode")?;
-        return Ok(if status.success() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+    if let Some(code) = rerun_in_release("bench", RELEASE_MARKER, args)? {
+        return Ok(code);
     }
     // `cargo run` adds its library directories to LD_LIBRARY_PATH; the workloads' dynamic loader
     // would then probe each of them on every exec, which no real deployment does.
@@ -281,4 +262,35 @@ impl Drop for Silenced {
         let _ = redirect(&self.saved[0], libc::STDOUT_FILENO);
         let _ = redirect(&self.saved[1], libc::STDERR_FILENO);
     }
+}
+
+/// Re-runs `cargo xtask TASK ARGS` from a release build when this is a debug one (timing a debug
+/// build would measure the compiler, not the design); `marker` stops the recursion.
+pub(crate) fn rerun_in_release(
+    task: &str,
+    marker: &str,
+    args: &[String],
+) -> Result<Option<ExitCode>> {
+    if !cfg!(debug_assertions) || std::env::var_os(marker).is_some() {
+        return Ok(None);
+    }
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            task,
+        ])
+        .args(args)
+        .env(marker, "1")
+        .status()
+        .context("re-running the benchmark in release mode")?;
+    Ok(Some(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }))
 }

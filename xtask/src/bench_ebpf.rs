@@ -90,27 +90,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
-    if cfg!(debug_assertions) && std::env::var_os(RELEASE_MARKER).is_none() {
-        // A debug build of the loader and decoder would measure the compiler, not the design.
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args([
-                "run",
-                "--release",
-                "--quiet",
-                "--package",
-                "xtask",
-                "--",
-                "bench-ebpf",
-            ])
-            .args(args)
-            .env(RELEASE_MARKER, "1")
-            .status()
-            .context("re-running the benchmark in release mode")?;
-        return Ok(if status.success() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        });
+    if let Some(code) = crate::bench::rerun_in_release("bench-ebpf", RELEASE_MARKER, args)? {
+        return Ok(code);
     }
     let work = ScratchDir::create()?;
     let getppid = compile_getppid(work.path())?;
