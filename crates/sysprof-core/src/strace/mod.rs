@@ -338,8 +338,8 @@ impl StraceImporter {
         meta.integrity.paths_lossy += counters.lossy;
         meta.integrity.paths_unresolved += counters.unresolved;
         if let Some((start, end)) = span {
-            meta.start = Some(rfc3339(start.0));
-            meta.end = Some(rfc3339(end.0 + u64::from(end.1 > 0)));
+            meta.start = Some(crate::trace::rfc3339(start.0));
+            meta.end = Some(crate::trace::rfc3339(end.0 + u64::from(end.1 > 0)));
         }
         (trace, report)
     }
@@ -353,28 +353,6 @@ pub fn pid_from_ff_name(path: &str) -> Option<u32> {
         return None;
     }
     suffix.parse().ok()
-}
-
-/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
-fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Days to civil date (the well-known era-based conversion).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 /// Helpers for measuring import throughput (used by the benchmark; no I/O, no clock).

@@ -1010,8 +1010,8 @@ fn epoch_timestamps_date_the_trace() {
     ));
     assert_eq!(trace.meta.start.as_deref(), Some("2026-11-23T08:44:31Z"));
     assert_eq!(trace.meta.end.as_deref(), Some("2026-11-23T08:44:34Z"));
-    assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-    assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    assert_eq!(crate::trace::rfc3339(0), "1970-01-01T00:00:00Z");
+    assert_eq!(crate::trace::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
 }
 
 // ------------------------------------------------------------------ recorded logs
