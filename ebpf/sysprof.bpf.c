@@ -9,6 +9,7 @@
  *   sys_enter_btf -> sys_enter_tp          (syscall bitmap + argument capture)
  *   cap_capable_btf -> cap_capable_tp      (capability checks with stack)
  *   cgroup_mkdir_btf -> cgroup_mkdir_tp    (follow new / re-created cgroups)
+ *   cgroup_attach_btf -> cgroup_attach_tp  (processes moved in: ignored until exec)
  *   sys_exit_detail                        (attached to many syscalls:sys_exit_*)
  *   process_exec_btf, process_fork_btf, process_exit_btf
  */
@@ -100,6 +101,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* ---------------------------------------------------------------- config */
 
 const volatile __u32 cfg_filter_mode = SP_FILTER_CGROUP;
+const volatile __u32 cfg_gate_until_exec = 0;
 
 /* ---------------------------------------------------------------- maps */
 
@@ -130,9 +132,26 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 64);
-	__type(key, struct sp_cgroup_path);
+	__type(key, struct sp_cgroup_watch);
 	__type(value, __u8);
-} watch_cgroup_paths SEC(".maps");
+} watch_cgroups SEC(".maps");
+
+/* Processes moved into a target cgroup that have not exec'd since
+ * (`cfg_gate_until_exec`), and how many there are: the count keeps the common
+ * case (none) down to one array load per event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} setup_tgids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __s64);
+} setup_count SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -213,7 +232,7 @@ struct scratch {
 	/* The walk writes right to left from SP_PATH_MAX - 1; the extra 256 bytes
 	 * let the verifier see that a component (<= 255 bytes) never overruns. */
 	char walk[SP_PATH_MAX + 256];
-	struct sp_cgroup_path cg;
+	struct sp_cgroup_watch cg;
 };
 
 struct {
@@ -237,13 +256,8 @@ static __always_inline struct scratch *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch_area, &zero);
 }
 
-static __always_inline bool is_target(void)
+static __always_inline bool is_target_cgroup(__u64 cgid)
 {
-	if (cfg_filter_mode == SP_FILTER_TGID) {
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		return bpf_map_lookup_elem(&target_tgids, &tgid) != NULL;
-	}
-	__u64 cgid = bpf_get_current_cgroup_id();
 	__u32 slot_index = cgid & (SP_CGROUP_SLOTS - 1);
 	__u64 *slot = bpf_map_lookup_elem(&cgroup_slots, &slot_index);
 	if (!slot || *slot == 0)
@@ -251,6 +265,58 @@ static __always_inline bool is_target(void)
 	if (*slot == cgid)
 		return true;
 	return bpf_map_lookup_elem(&target_cgroups, &cgid) != NULL;
+}
+
+static __always_inline __s64 *setup_count_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&setup_count, &zero);
+}
+
+/* Whether `tgid` was moved into the target and has not exec'd yet. */
+static __always_inline bool in_setup(__u32 tgid)
+{
+	if (!cfg_gate_until_exec)
+		return false;
+	__s64 *count = setup_count_get();
+	if (!count || *count <= 0)
+		return false;
+	return bpf_map_lookup_elem(&setup_tgids, &tgid) != NULL;
+}
+
+static __always_inline void setup_begin(__u32 tgid)
+{
+	__u8 one = 1;
+	if (bpf_map_update_elem(&setup_tgids, &tgid, &one, BPF_NOEXIST))
+		return; /* already there (or the map is full: then it is recorded) */
+	__s64 *count = setup_count_get();
+	if (count)
+		__sync_fetch_and_add(count, 1);
+}
+
+/* Returns whether `tgid` was in its set-up phase. */
+static __always_inline bool setup_end(__u32 tgid)
+{
+	if (!cfg_gate_until_exec)
+		return false;
+	__s64 *count = setup_count_get();
+	if (!count || *count <= 0)
+		return false;
+	if (bpf_map_delete_elem(&setup_tgids, &tgid))
+		return false;
+	__sync_fetch_and_add(count, -1);
+	return true;
+}
+
+static __always_inline bool is_target(void)
+{
+	if (cfg_filter_mode == SP_FILTER_TGID) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		return bpf_map_lookup_elem(&target_tgids, &tgid) != NULL;
+	}
+	if (!is_target_cgroup(bpf_get_current_cgroup_id()))
+		return false;
+	return !in_setup(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline __u64 mix(__u64 hash, __u64 value)
@@ -997,6 +1063,13 @@ int BPF_PROG(cap_capable_btf, const struct cred *cred, struct user_namespace *ta
 {
 	if (!is_target())
 		return 0;
+	/* A check on credentials other than the task's own objective ones
+	 * (overlayfs checking its lower layers under override_creds() with the
+	 * mounter's, a file's opener's) is not a need of this task: its own check,
+	 * if any, comes with its own credentials. */
+	struct task_struct *task = bpf_get_current_task_btf();
+	if ((const struct cred *)BPF_CORE_READ(task, real_cred) != cred)
+		return 0;
 	on_cap(ctx, target_ns, cap, ret, current_syscall_nr());
 	return 0;
 }
@@ -1015,6 +1088,9 @@ int cap_capable_tp(struct cap_capable_record *ctx)
 {
 	if (!is_target())
 		return 0;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if ((void *)BPF_CORE_READ(task, real_cred) != ctx->cred)
+		return 0; /* see cap_capable_btf */
 	on_cap(ctx, ctx->target_ns, ctx->cap, ctx->ret, 0xffffffff);
 	return 0;
 }
@@ -1024,8 +1100,15 @@ int cap_capable_tp(struct cap_capable_record *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(process_exec_btf, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
+	/* from here on it is the target's own, and so is the execve that got here
+	 * (made by the mover's code: a native call) */
+	bool was_setup = setup_end(BPF_CORE_READ(task, tgid));
 	if (!is_target())
 		return 0;
+	if (was_setup) {
+		__u32 nr = current_syscall_nr();
+		mark_syscall(nr & X32_SYSCALL_BIT ? SP_ABI_X32 : SP_ABI_NATIVE, nr & ~X32_SYSCALL_BIT);
+	}
 	struct scratch *s = scratch_get();
 	if (!s)
 		return 0;
@@ -1068,8 +1151,13 @@ int BPF_PROG(process_fork_btf, struct task_struct *parent, struct task_struct *c
 			__u8 one = 1;
 			bpf_map_update_elem(&target_tgids, &child_tgid, &one, BPF_ANY);
 		}
-	} else if (!is_target()) {
-		return 0;
+	} else {
+		if (in_setup(parent_tgid)) {
+			setup_begin(child_tgid);
+			return 0;
+		}
+		if (!is_target())
+			return 0;
 	}
 	struct sp_counters *c = counters_get();
 	if (c)
@@ -1080,11 +1168,13 @@ int BPF_PROG(process_fork_btf, struct task_struct *parent, struct task_struct *c
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(process_exit_btf, struct task_struct *task, bool group_dead)
 {
-	if (cfg_filter_mode != SP_FILTER_TGID || !group_dead)
+	if (!group_dead)
 		return 0;
 	/* the pid may be reused by an unrelated process: forget it */
 	__u32 tgid = BPF_CORE_READ(task, tgid);
-	bpf_map_delete_elem(&target_tgids, &tgid);
+	setup_end(tgid);
+	if (cfg_filter_mode == SP_FILTER_TGID)
+		bpf_map_delete_elem(&target_tgids, &tgid);
 	return 0;
 }
 
@@ -1111,7 +1201,7 @@ static __always_inline void add_cgroup(__u64 id, const char *path_src, bool kern
 	emit_unique(&s->ev, id);
 }
 
-/* A watched path (a unit's cgroup, re-created on restart) or a child of a target. */
+/* A child of a target, or a watched cgroup (a unit's, re-created on restart). */
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(cgroup_mkdir_btf, struct cgroup *cgrp, const char *path)
 {
@@ -1119,6 +1209,9 @@ int BPF_PROG(cgroup_mkdir_btf, struct cgroup *cgrp, const char *path)
 		return 0; /* a v1 hierarchy: its ids are not v2 ids */
 	__u64 id = BPF_CORE_READ(cgrp, kn, id);
 	int level = BPF_CORE_READ(cgrp, level);
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
 	if (level > 0) {
 		struct cgroup *parent = NULL;
 		/* a variable index into ancestors[] is rejected on a BTF pointer */
@@ -1128,13 +1221,19 @@ int BPF_PROG(cgroup_mkdir_btf, struct cgroup *cgrp, const char *path)
 			add_cgroup(id, path, true);
 			return 0;
 		}
+		/* by parent and leaf name: `path` is relative to the host's root,
+		 * a watch made inside a cgroup namespace (a container) is not */
+		__builtin_memset(&s->cg, 0, sizeof(s->cg));
+		s->cg.parent_id = parent_id;
+		bpf_probe_read_kernel_str(s->cg.name, sizeof(s->cg.name), BPF_CORE_READ(cgrp, kn, name));
+		if (parent && bpf_map_lookup_elem(&watch_cgroups, &s->cg)) {
+			add_cgroup(id, path, true);
+			return 0;
+		}
 	}
-	struct scratch *s = scratch_get();
-	if (!s)
-		return 0;
 	__builtin_memset(&s->cg, 0, sizeof(s->cg));
-	bpf_probe_read_kernel_str(s->cg.path, sizeof(s->cg.path), path);
-	if (bpf_map_lookup_elem(&watch_cgroup_paths, &s->cg))
+	bpf_probe_read_kernel_str(s->cg.name, sizeof(s->cg.name), path);
+	if (bpf_map_lookup_elem(&watch_cgroups, &s->cg))
 		add_cgroup(id, path, true);
 	return 0;
 }
@@ -1158,8 +1257,42 @@ int cgroup_mkdir_tp(struct cgroup_mkdir_record *ctx)
 		return 0;
 	__builtin_memset(&s->cg, 0, sizeof(s->cg));
 	const char *path = (const char *)ctx + (ctx->data_loc_path & 0xffff);
-	bpf_probe_read_kernel_str(s->cg.path, sizeof(s->cg.path), path);
-	if (bpf_map_lookup_elem(&watch_cgroup_paths, &s->cg))
+	bpf_probe_read_kernel_str(s->cg.name, sizeof(s->cg.name), path);
+	if (bpf_map_lookup_elem(&watch_cgroups, &s->cg))
 		add_cgroup(ctx->id, path, true);
+	return 0;
+}
+
+/* A process moved into a target cgroup (not born there): with
+ * `cfg_gate_until_exec`, what it does before its next execve is the mover's
+ * set-up (systemd's: namespaces, mounts, credentials), not the target's. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_btf, struct cgroup *dst_cgrp, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	if (!cfg_gate_until_exec || BPF_CORE_READ(dst_cgrp, root, hierarchy_id) != 0)
+		return 0;
+	if (is_target_cgroup(BPF_CORE_READ(dst_cgrp, kn, id)))
+		setup_begin(BPF_CORE_READ(task, tgid));
+	return 0;
+}
+
+struct cgroup_attach_record {
+	__u64 common;
+	int dst_root;
+	int dst_level;
+	__u64 dst_id;
+	int pid;
+};
+
+SEC("tracepoint/cgroup/cgroup_attach_task")
+int cgroup_attach_tp(struct cgroup_attach_record *ctx)
+{
+	if (!cfg_gate_until_exec || ctx->dst_root != 0)
+		return 0;
+	/* the record has the moved thread's pid; systemd moves single-threaded
+	 * children, whose pid is their tgid */
+	if (is_target_cgroup(ctx->dst_id))
+		setup_begin(ctx->pid);
 	return 0;
 }

@@ -37,6 +37,10 @@
 #define SP_FILTER_CGROUP 0 /* current task's cgroup v2 id is in `target_cgroups` */
 #define SP_FILTER_TGID 1   /* current task's tgid is in `target_tgids` */
 
+/* `cfg_gate_until_exec`: a process moved into a target cgroup from outside
+ * (systemd's child setting up a service: mounts, chroot, capability drops) is
+ * not the target's until its first execve. */
+
 /* Event kinds (`sp_event.kind`). */
 #define SP_EV_OPEN 1        /* open/openat/openat2/creat returned */
 #define SP_EV_EXEC 2        /* sched_process_exec */
@@ -119,9 +123,14 @@ struct sp_syscall_bits {
 	__u64 words[SP_SYSCALL_BITS / 64];
 };
 
-/* Key of `watch_cgroup_paths`: a cgroup path relative to the v2 root, zero-padded. */
-struct sp_cgroup_path {
-	char path[256];
+/* Key of `watch_cgroups`, a cgroup to add to the targets when it is created
+ * (a unit's cgroup, re-created on every restart). With `parent_id` set, `name`
+ * is the leaf name under that parent: the same from every cgroup namespace.
+ * With `parent_id` 0, `name` is the path relative to the v2 root, which is all
+ * the classic `cgroup:cgroup_mkdir` record carries. Zero-padded. */
+struct sp_cgroup_watch {
+	__u64 parent_id;
+	char name[248];
 };
 
 #endif /* SYSPROF_ABI_H */

@@ -232,3 +232,96 @@ fn demo_records_and_prints_a_drop_in() {
         .as_array()
         .is_some_and(|e| !e.is_empty()));
 }
+
+/// Moves every process of `dir` to the root cgroup and removes `dir`, whatever the test did.
+struct CgroupDir(std::path::PathBuf);
+
+impl Drop for CgroupDir {
+    fn drop(&mut self) {
+        let root = self.0.parent().expect("parent").to_owned();
+        for sub in [self.0.join("svc"), self.0.clone()] {
+            if let Ok(procs) = std::fs::read_to_string(sub.join("cgroup.procs")) {
+                for pid in procs.lines() {
+                    let _ = std::fs::write(root.join("cgroup.procs"), pid);
+                }
+            }
+            let _ = std::fs::remove_dir(&sub);
+        }
+    }
+}
+
+#[test]
+fn unit_restart_is_caught_inside_a_cgroup_namespace() {
+    if !privileged() {
+        return;
+    }
+    // A container's view: systemd and sysprof run in a cgroup namespace rooted at `ns`, where
+    // the unit's ControlGroup is `/svc`, while the kernel names the cgroup by its full path.
+    // The stand-in `systemctl` answers the ControlGroup query (PID 1 here is not systemd); the
+    // re-created cgroup must still be caught before the service's first exec.
+    let mount = Path::new("/sys/fs/cgroup/unified");
+    let mount = if mount.join("cgroup.procs").exists() {
+        mount
+    } else {
+        Path::new("/sys/fs/cgroup")
+    };
+    let ns = CgroupDir(mount.join(format!("sysprof-test-ns-{}", std::process::id())));
+    std::fs::create_dir_all(ns.0.join("svc")).expect("mkdir cgroups");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    std::fs::write(
+        bin.join("systemctl"),
+        "#!/bin/sh\n[ \"$1 $2 $3\" = \"show -P ControlGroup\" ] && echo /svc\n",
+    )
+    .expect("fake systemctl");
+    std::fs::set_permissions(
+        bin.join("systemctl"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let out = dir.path().join("t.json");
+    let marker = dir.path().join("after-restart");
+    let inner = format!(
+        "umount {mount} && mount -t cgroup2 none {mount} || exit 90
+         PATH={bin}:$PATH {sysprof} -q record --backend ebpf --unit demo.service --duration 6s -o {out} &
+         n=0; until bpftool prog show | grep -q cgroup_mkdir; do sleep 0.1; n=$((n+1)); [ $n -lt 100 ] || exit 91; done
+         sleep 1
+         rmdir {mount}/svc && mkdir {mount}/svc || exit 92
+         sh -c 'echo $$ > {mount}/svc/cgroup.procs; exec touch {marker}' || exit 93
+         wait $!",
+        mount = mount.display(),
+        bin = bin.display(),
+        sysprof = env!("CARGO_BIN_EXE_sysprof"),
+        out = out.display(),
+        marker = marker.display(),
+    );
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "echo $$ > {}/cgroup.procs && exec unshare --cgroup --mount --propagation private sh -c \"$0\"",
+            ns.0.display()
+        ))
+        .arg(&inner)
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "namespace script: {status}");
+    let t = trace_json(&out);
+    let created: Vec<&str> = t["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter(|f| f["access"] == "create")
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(
+        created.contains(&marker.to_string_lossy().as_ref()),
+        "the restarted unit's work is missing: {created:?}"
+    );
+    let execs = t["execs"].to_string();
+    assert!(execs.contains("/usr/bin/touch"), "{execs}");
+    assert!(
+        !execs.contains("/bin/sh") && !execs.contains("dash"),
+        "set-up recorded: {execs}"
+    );
+}

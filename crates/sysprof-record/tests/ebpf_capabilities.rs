@@ -95,3 +95,56 @@ fn true_needs_no_capability() {
     let caps = caps_of(&["/bin/true"]);
     assert!(caps.is_empty(), "/bin/true: {caps:?}");
 }
+
+/// Unmounts on drop, so a failed assertion leaves no mount behind.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn overlayfs_checks_with_the_mounters_credentials_are_not_the_callers() {
+    if !privileged() {
+        return;
+    }
+    // The caller (nobody) owns its 0600 file, so it needs nothing; overlayfs then checks the
+    // lower file again with the credentials of whoever mounted it (root, not the owner), which
+    // asks for CAP_DAC_READ_SEARCH — a check on root's behalf, not on nobody's.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let [lower, upper, work, merged] = ["lower", "upper", "work", "merged"].map(|d| {
+        let p = dir.path().join(d);
+        std::fs::create_dir(&p).expect("mkdir");
+        p
+    });
+    let file = lower.join("own");
+    std::fs::write(&file, "mine").expect("write");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    std::os::unix::fs::chown(&file, Some(65534), Some(65534)).expect("chown");
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let status = std::process::Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &options])
+        .arg(&merged)
+        .status()
+        .expect("mount runs");
+    assert!(status.success(), "mount -t overlay: {status}");
+    let _mounted = Mounted(merged.clone());
+    let target = merged.join("own");
+    let caps = caps_of(&[
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "/usr/bin/cat", // a PATH search would probe root's private directories
+        &target.to_string_lossy(),
+    ]);
+    // setpriv itself changes ids and capability sets as root before it execs cat
+    assert_eq!(caps, set(&["CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID"]));
+}

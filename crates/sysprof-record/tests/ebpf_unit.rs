@@ -1,5 +1,6 @@
 //! Privileged: `--unit` resolves the unit's cgroup through `systemctl show` and catches the
-//! cgroup being created and re-created (a start and a restart) from the kernel side.
+//! cgroup being created and re-created (a start and a restart) from the kernel side, leaving
+//! out what a process moved into it does before its first exec (systemd's set-up).
 //!
 //! The host has no systemd as PID 1, so a stand-in `systemctl` on `PATH` answers the
 //! `ControlGroup` query; everything after that (cgroup_mkdir in the kernel, the recording) is
@@ -39,6 +40,8 @@ fn unit_cgroup_is_caught_on_start_and_restart() {
     let markers = tempfile::tempdir().expect("tempdir");
     let first = markers.path().join("first-start");
     let second = markers.path().join("after-restart");
+    let set_up = markers.path().join("set-up-before-exec");
+    let service = markers.path().join("service-after-exec");
     let recorder = record_in_background(Target::Unit("fake".into()));
     recorder.wait_until_recording();
 
@@ -51,6 +54,21 @@ fn unit_cgroup_is_caught_on_start_and_restart() {
         &unit_dir,
         &format!("touch {}; /usr/bin/nproc >/dev/null", second.display()),
     );
+    // Like systemd's child: moves itself in, prepares (here: creates a file), then execs.
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, sys\n\
+             open(sys.argv[1], 'w').write(str(os.getpid()))\n\
+             os.mkdir(sys.argv[2])\n\
+             os.execv('/bin/mkdir', ['mkdir', sys.argv[3]])",
+        ])
+        .arg(unit_dir.join("cgroup.procs"))
+        .arg(&set_up)
+        .arg(&service)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
     std::fs::remove_dir(&unit_dir).expect("remove the unit cgroup");
 
     let rec = recorder.finish();
@@ -64,6 +82,15 @@ fn unit_cgroup_is_caught_on_start_and_restart() {
         "{created:?}"
     );
     assert!(files(&rec, &[Access::Exec]).contains("/usr/bin/nproc"));
+    assert!(
+        created.contains(&canonical(&service.to_string_lossy())),
+        "{created:?}"
+    );
+    assert!(set_up.is_dir() && service.is_dir());
+    assert!(
+        !created.contains(&canonical(&set_up.to_string_lossy())),
+        "set-up before exec recorded: {created:?}"
+    );
     let notes = rec.warnings.join("\n");
     assert!(notes.contains("is not running"), "{notes}");
     assert_eq!(notes.matches("followed cgroup").count(), 2, "{notes}");

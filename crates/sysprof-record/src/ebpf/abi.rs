@@ -86,11 +86,12 @@ pub struct SpSyscallBits {
     pub words: [u64; SP_SYSCALL_BITS / 64],
 }
 
-/// `struct sp_cgroup_path`: key of `watch_cgroup_paths`.
+/// `struct sp_cgroup_watch`: key of `watch_cgroups`.
 #[repr(C)]
 #[derive(Clone, Copy)]
-pub struct SpCgroupPath {
-    pub path: [u8; 256],
+pub struct SpCgroupWatch {
+    pub parent_id: u64,
+    pub name: [u8; 248],
 }
 
 // SAFETY: plain `repr(C)` integers and byte arrays without padding holes that carry meaning;
@@ -99,7 +100,7 @@ unsafe impl aya::Pod for SpCounters {}
 // SAFETY: as above — an array of u64.
 unsafe impl aya::Pod for SpSyscallBits {}
 // SAFETY: as above — a byte array.
-unsafe impl aya::Pod for SpCgroupPath {}
+unsafe impl aya::Pod for SpCgroupWatch {}
 
 impl SpEvent {
     /// Decodes a ring-buffer record; `None` if it is shorter than the struct.
@@ -114,15 +115,20 @@ impl SpEvent {
     }
 }
 
-impl SpCgroupPath {
-    /// The zero-padded key for `path`; `None` if it does not fit (with its NUL).
-    pub fn new(path: &str) -> Option<SpCgroupPath> {
-        let bytes = path.as_bytes();
-        if bytes.len() >= 256 {
+impl SpCgroupWatch {
+    /// The zero-padded key for the cgroup `name` under the cgroup `parent_id`, or for the path
+    /// `name` relative to the v2 root when `parent_id` is 0; `None` if it does not fit (with its
+    /// NUL).
+    pub fn new(parent_id: u64, name: &str) -> Option<SpCgroupWatch> {
+        let bytes = name.as_bytes();
+        let mut key = SpCgroupWatch {
+            parent_id,
+            name: [0; 248],
+        };
+        if bytes.len() >= key.name.len() {
             return None;
         }
-        let mut key = SpCgroupPath { path: [0; 256] };
-        key.path[..bytes.len()].copy_from_slice(bytes);
+        key.name[..bytes.len()].copy_from_slice(bytes);
         Some(key)
     }
 }
@@ -182,9 +188,12 @@ pub fn layouts() -> Vec<StructLayout> {
             vec![member!(SpSyscallBits, words)],
         ),
         (
-            "sp_cgroup_path",
-            std::mem::size_of::<SpCgroupPath>(),
-            vec![member!(SpCgroupPath, path)],
+            "sp_cgroup_watch",
+            std::mem::size_of::<SpCgroupWatch>(),
+            vec![
+                member!(SpCgroupWatch, parent_id),
+                member!(SpCgroupWatch, name),
+            ],
         ),
     ]
 }

@@ -93,6 +93,20 @@ pub const HOOKS: &[HookSpec] = &[
             ),
         ],
     },
+    HookSpec {
+        hook: "cgroup-attach",
+        what: "leaving out a unit's set-up by systemd before its first exec",
+        variants: &[
+            (
+                "cgroup_attach_btf",
+                Attach::BtfTracePoint("cgroup_attach_task"),
+            ),
+            (
+                "cgroup_attach_tp",
+                Attach::TracePoint("cgroup", "cgroup_attach_task"),
+            ),
+        ],
+    },
 ];
 
 /// Syscalls whose results are recorded, through `syscalls:sys_exit_<name>` (the tracepoint
@@ -228,12 +242,23 @@ pub struct Loaded {
     pub statuses: Vec<HookStatus>,
 }
 
-/// Loads the object with `filter_mode` and attaches every hook that the kernel accepts.
-pub fn load(filter_mode: u32) -> Result<Loaded, EbpfError> {
+/// How the programs pick the target (the object's `cfg_*` constants).
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// `SP_FILTER_CGROUP` or `SP_FILTER_TGID`.
+    pub filter_mode: u32,
+    /// Leave out what a process moved into a target cgroup does before its first exec.
+    pub gate_until_exec: bool,
+}
+
+/// Loads the object with `config` and attaches every hook that the kernel accepts.
+pub fn load(config: Config) -> Result<Loaded, EbpfError> {
     let btf = Btf::from_sys_fs().ok();
+    let gate_until_exec = u32::from(config.gate_until_exec);
     let mut ebpf = EbpfLoader::new()
         .btf(btf.as_ref())
-        .override_global("cfg_filter_mode", &filter_mode, true)
+        .override_global("cfg_filter_mode", &config.filter_mode, true)
+        .override_global("cfg_gate_until_exec", &gate_until_exec, true)
         .load(OBJECT)
         .map_err(|e| EbpfError::Load(one_line(&e)))?;
     let mut statuses = Vec::new();

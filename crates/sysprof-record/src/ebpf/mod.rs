@@ -58,7 +58,10 @@ pub enum EbpfError {
 /// Loads and attaches every program for real, then detaches them all; one status per hook.
 pub fn probe() -> Result<Vec<HookStatus>, EbpfError> {
     let _ = loader::ensure_tracefs()?;
-    let loaded = loader::load(SP_FILTER_CGROUP)?;
+    let loaded = loader::load(loader::Config {
+        filter_mode: SP_FILTER_CGROUP,
+        gate_until_exec: false,
+    })?;
     Ok(loaded.statuses)
     // `loaded.ebpf` is dropped here: every link and map is released.
 }
@@ -69,7 +72,7 @@ struct Maps {
     target_cgroups: HashMap<MapData, u64, u8>,
     cgroup_slots: Array<MapData, u64>,
     target_tgids: HashMap<MapData, u32, u8>,
-    watch_paths: HashMap<MapData, SpCgroupPath, u8>,
+    watch_cgroups: HashMap<MapData, SpCgroupWatch, u8>,
     syscall_bits: Array<MapData, SpSyscallBits>,
     counters: PerCpuArray<MapData, SpCounters>,
 }
@@ -98,8 +101,8 @@ impl Maps {
                 .map_err(map_err("cgroup_slots"))?,
             target_tgids: HashMap::try_from(take_map(ebpf, "target_tgids")?)
                 .map_err(map_err("target_tgids"))?,
-            watch_paths: HashMap::try_from(take_map(ebpf, "watch_cgroup_paths")?)
-                .map_err(map_err("watch_cgroup_paths"))?,
+            watch_cgroups: HashMap::try_from(take_map(ebpf, "watch_cgroups")?)
+                .map_err(map_err("watch_cgroups"))?,
             syscall_bits: Array::try_from(take_map(ebpf, "syscall_bits")?)
                 .map_err(map_err("syscall_bits"))?,
             counters: PerCpuArray::try_from(take_map(ebpf, "counters")?)
@@ -118,6 +121,26 @@ impl Maps {
             self.cgroup_slots
                 .set(index, id, 0)
                 .map_err(map_err("cgroup_slots"))?;
+        }
+        Ok(())
+    }
+
+    /// Watches for the (re-)creation of a unit's cgroup `dir` (`rel` below the mount): by parent
+    /// id and leaf name, which the kernel reports the same in every cgroup namespace (a
+    /// container's systemd), and by path for the classic tracepoint, which has no parent id.
+    fn watch_unit_cgroup(&mut self, dir: &Path, rel: &str, unit: &str) -> Result<(), EbpfError> {
+        let too_long =
+            || EbpfError::EmptyTarget(format!("cgroup path of {unit} is too long: {rel}"));
+        let mut keys = vec![SpCgroupWatch::new(0, rel).ok_or_else(too_long)?];
+        let parent = dir.parent().map(cgroup::cgroup_id);
+        if let (Some(Ok(parent_id)), Some(leaf)) = (parent, dir.file_name()) {
+            let leaf = leaf.to_string_lossy();
+            keys.push(SpCgroupWatch::new(parent_id, &leaf).ok_or_else(too_long)?);
+        }
+        for key in keys {
+            self.watch_cgroups
+                .insert(key, 1, 0)
+                .map_err(map_err("watch_cgroups"))?;
         }
         Ok(())
     }
@@ -186,11 +209,16 @@ pub fn record(
     if let Some(note) = loader::ensure_tracefs()? {
         warnings.push(note);
     }
-    let filter_mode = match target {
-        Target::Pids(_) => SP_FILTER_TGID,
-        _ => SP_FILTER_CGROUP,
-    };
-    let mut loaded = loader::load(filter_mode)?;
+    let mut loaded = loader::load(loader::Config {
+        filter_mode: match target {
+            Target::Pids(_) => SP_FILTER_TGID,
+            _ => SP_FILTER_CGROUP,
+        },
+        // What systemd (or sysprof, for a command) does in a process it has just moved into the
+        // cgroup is its set-up of the service (mounts, chroot, capability drops), not the
+        // service. A process moved into a --cgroup by hand has no such phase: it is recorded.
+        gate_until_exec: matches!(target, Target::Unit(_) | Target::Command(_)),
+    })?;
     let required: &[&str] = match target {
         Target::Pids(_) => &["syscalls", "fork", "exit"],
         _ => &["syscalls"],
@@ -464,12 +492,7 @@ fn setup_target(
             });
             let dir = crate::unit::cgroup_dir(&mount, &control_group);
             let rel = cgroup::relative_to_mount(&dir, &mount)?;
-            let key = SpCgroupPath::new(&rel).ok_or_else(|| {
-                EbpfError::EmptyTarget(format!("cgroup path of {unit} is too long: {rel}"))
-            })?;
-            maps.watch_paths
-                .insert(key, 1, 0)
-                .map_err(map_err("watch_cgroup_paths"))?;
+            maps.watch_unit_cgroup(&dir, &rel, &unit)?;
             if dir.is_dir() {
                 add_subtree(maps, &dir, warnings)?;
             } else {
