@@ -4,6 +4,7 @@
 //! Each directive rule looks only at the evidence that would break the directive's strictest value
 //! (semantics reference §5.4/§5.5) and either emits that value or says why it cannot.
 
+mod current;
 mod paths;
 mod rules;
 
@@ -11,6 +12,7 @@ use crate::tables::groups::SyscallGroups;
 use crate::trace::Trace;
 use serde::Serialize;
 
+pub use current::{changes, respect_current, Change};
 pub use paths::{is_strictly_under, is_under};
 
 /// How syscalls are expressed in `SystemCallFilter=`.
@@ -67,11 +69,12 @@ pub struct Suggestion {
 }
 
 /// The first systemd version that knows each directive we emit (semantics reference §6.1).
-pub const MIN_VERSIONS: [(&str, u32); 38] = [
+pub const MIN_VERSIONS: [(&str, u32); 39] = [
     ("SystemCallFilter", 209),
     ("SystemCallErrorNumber", 209),
     ("SystemCallArchitectures", 209),
     ("CapabilityBoundingSet", 209),
+    ("AmbientCapabilities", 229),
     ("NoNewPrivileges", 209),
     ("ProtectSystem", 232),
     ("ReadWritePaths", 231),
