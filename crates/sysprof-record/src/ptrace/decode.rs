@@ -4,14 +4,14 @@
 //! changes the evidence (a file's errno, a capability that is needed only if the call succeeded,
 //! …) return a [`Pending`] and get one.
 
-use super::caps::{self, Cap};
+use super::caps::{self, Cap, FdKind};
 use super::memory::{self, PATH_MAX};
 use super::names::{self, SockAddr};
 use super::ops::{classify, Op};
 use super::paths::{self, AT_FDCWD};
 use super::procfs::{self, Creds};
 use super::{binfmt, sys};
-use crate::Progress;
+use crate::{host, Progress};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use sysprof_core::event::{
@@ -38,6 +38,14 @@ const S_IFBLK: u64 = 0o060000;
 const SETID_BITS: u64 = 0o6000;
 const CLONE_NEWUSER: u64 = 0x1000_0000;
 const NO_ID: u32 = u32::MAX;
+const CLOSE_RANGE_CLOEXEC: u64 = 1 << 2;
+/// How much of a netlink send is read to find its requests (rtnetlink requests are small).
+const NETLINK_READ_MAX: usize = 4096;
+const TUNSETIFF: u32 = 0x4004_54ca;
+const FS_IOC_SETFLAGS: u32 = 0x4008_6602;
+/// The 32-bit spelling (i386, compat); the kernel reads an int for both.
+const FS_IOC32_SETFLAGS: u32 = 0x4004_6602;
+const FS_IOC_FSSETXATTR: u32 = 0x401c_5820;
 
 /// Something to record once the outcome of the call is known.
 #[derive(Debug)]
@@ -87,6 +95,16 @@ enum Deferred {
     CwdChanged,
 }
 
+/// Where a netlink message with an explicit destination address goes.
+enum NetlinkDestination {
+    /// `nl_pid` 0, no groups: the kernel processes it.
+    Kernel,
+    /// Multicast groups (and the kernel, if `nl_pid` is 0).
+    Groups,
+    /// Another socket's port: the kernel only relays it.
+    Process,
+}
+
 /// The entry half of a call that waits for its exit stop.
 #[derive(Debug)]
 pub struct Pending {
@@ -126,6 +144,11 @@ pub struct Decoder<'p> {
     interpreters: HashMap<Vec<u8>, Option<Vec<u8>>>,
     /// (path, wants write, fsuid) already checked against DAC: the answer is in the trace.
     dac_checked: std::collections::HashSet<(Vec<u8>, bool, u32)>,
+    /// What fds are, per process (tgid → fd → kind), learnt on a process's first send or write
+    /// on each fd; dropped on close, dup2/dup3 over it, close_range, exec and exit.
+    fd_kinds: HashMap<i32, HashMap<i32, FdKind>>,
+    /// Whether the running kernel also accepts CAP_NET_RAW for SO_MARK and SO_PRIORITY.
+    net_raw_sets_mark: bool,
     events: u64,
 }
 
@@ -157,6 +180,27 @@ fn arg_i32(v: u64) -> i32 {
     v as u32 as i32
 }
 
+/// The size of a pointer in the structures of `abi`'s calls (x32 uses the compat layouts).
+fn word_size(abi: Abi) -> usize {
+    match abi {
+        Abi::I386 | Abi::X32 => 4,
+        Abi::X86_64 | Abi::Aarch64 => 8,
+    }
+}
+
+/// Whether a kernel release (`uname -r`) is at least `major.minor`.
+fn release_at_least(release: &str, major: u32, minor: u32) -> bool {
+    let mut parts = release.split(['.', '-']).map(|p| {
+        p.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u32>()
+            .unwrap_or(0)
+    });
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    found >= (major, minor)
+}
+
 impl<'p> Decoder<'p> {
     pub fn new(trace: Trace, progress: &'p Progress) -> Decoder<'p> {
         Decoder {
@@ -170,6 +214,10 @@ impl<'p> Decoder<'p> {
             creds: HashMap::new(),
             interpreters: HashMap::new(),
             dac_checked: std::collections::HashSet::new(),
+            fd_kinds: HashMap::new(),
+            // Linux 5.17 ("net: allow SO_MARK with CAP_NET_RAW", "net: allow CAP_NET_RAW to
+            // setsockopt SO_PRIORITY"); before, only CAP_NET_ADMIN.
+            net_raw_sets_mark: host::kernel_release().is_some_and(|r| release_at_least(&r, 5, 17)),
             events: 0,
         }
     }
@@ -202,6 +250,9 @@ impl<'p> Decoder<'p> {
         self.cwds.remove(&tid);
         self.roots.remove(&tid);
         self.creds.remove(&tid);
+        // Keyed by tgid: this drops a process's fds when its leader exits or after an exec
+        // (which always leaves the leader's id), and is a no-op for other threads.
+        self.fd_kinds.remove(&tid);
     }
 
     /// Publishes the event counter (batched: one relaxed store per call, not per stop).
@@ -655,6 +706,22 @@ impl<'p> Decoder<'p> {
             Bind => self.address(tid, AddressOp::Bind, a[1], a[2], out),
             Connect => self.address(tid, AddressOp::Connect, a[1], a[2], out),
             Socketcall => self.socketcall(tid, a[0], a[1], out),
+            Write => self.netlink_send(tid, arg_i32(a[0]), a[1], a[2], None, out),
+            Sendto => {
+                let to = (a[4] != 0).then_some((a[4], a[5]));
+                self.netlink_send(tid, arg_i32(a[0]), a[1], a[2], to, out);
+            }
+            Sendmsg => self.netlink_sendmsg(tid, word_size(abi), arg_i32(a[0]), a[1], out),
+            Setsockopt => self.setsockopt(tid, a[1], a[2], a[3], a[4], out),
+            Ioctl => self.ioctl(tid, arg_i32(a[0]), a[1] as u32, a[2], out),
+            // fd arguments are `unsigned int` to the kernel: the upper half is ignored.
+            Close => self.fds_closed(tid, a[0] as u32, a[0] as u32),
+            CloseRange => {
+                if a[2] & CLOSE_RANGE_CLOEXEC == 0 {
+                    self.fds_closed(tid, a[0] as u32, a[1] as u32);
+                }
+            }
+            Dup2 => self.fds_closed(tid, a[1] as u32, a[1] as u32),
             Clone => self.namespaces(tid, a[0], out),
             Clone3 => {
                 if let Some(flags) = memory::read_u64(tid, a[0]) {
@@ -951,8 +1018,23 @@ impl<'p> Decoder<'p> {
         }
     }
 
+    /// i386 `socketcall(call, args)`: `args` points to the call's arguments as 32-bit words.
     fn socketcall(&mut self, tid: i32, call: u64, args: u64, out: &mut Vec<Deferred>) {
-        let Some(raw) = memory::read_bytes(tid, args, 12) else {
+        const SOCKET: u64 = 1;
+        const BIND: u64 = 2;
+        const CONNECT: u64 = 3;
+        const SEND: u64 = 9;
+        const SENDTO: u64 = 11;
+        const SETSOCKOPT: u64 = 14;
+        const SENDMSG: u64 = 16;
+        let count = match call {
+            SOCKET | BIND | CONNECT | SENDMSG => 3,
+            SEND => 4,
+            SETSOCKOPT => 5,
+            SENDTO => 6,
+            _ => return,
+        };
+        let Some(raw) = memory::read_bytes(tid, args, count * 4) else {
             return;
         };
         let word = |i: usize| {
@@ -963,11 +1045,314 @@ impl<'p> Decoder<'p> {
                 raw[i * 4 + 3],
             ]))
         };
+        let fd = arg_i32(word(0));
         match call {
-            1 => self.socket(tid, word(0), word(1), word(2), out),
-            2 => self.address(tid, AddressOp::Bind, word(1), word(2), out),
-            3 => self.address(tid, AddressOp::Connect, word(1), word(2), out),
+            SOCKET => self.socket(tid, word(0), word(1), word(2), out),
+            BIND => self.address(tid, AddressOp::Bind, word(1), word(2), out),
+            CONNECT => self.address(tid, AddressOp::Connect, word(1), word(2), out),
+            SEND => self.netlink_send(tid, fd, word(1), word(2), None, out),
+            SENDTO => {
+                let to = (word(4) != 0).then_some((word(4), word(5)));
+                self.netlink_send(tid, fd, word(1), word(2), to, out);
+            }
+            SETSOCKOPT => self.setsockopt(tid, word(1), word(2), word(3), word(4), out),
+            SENDMSG => self.netlink_sendmsg(tid, 4, fd, word(1), out),
             _ => {}
+        }
+    }
+
+    /// An fd range was closed (or an fd replaced): forget what those fds were.
+    fn fds_closed(&mut self, tid: i32, first: u32, last: u32) {
+        if self.fd_kinds.is_empty() {
+            return;
+        }
+        let tgid = self.tgid(tid);
+        if let Some(fds) = self.fd_kinds.get_mut(&tgid) {
+            if first == last {
+                if let Ok(fd) = i32::try_from(first) {
+                    fds.remove(&fd);
+                }
+            } else {
+                fds.retain(|fd, _| u32::try_from(*fd).map_or(true, |fd| fd < first || fd > last));
+            }
+            if fds.is_empty() {
+                self.fd_kinds.remove(&tgid);
+            }
+        }
+    }
+
+    /// Whether fd `fd` of the calling process is a NETLINK_ROUTE socket (cached per process).
+    fn is_netlink_route(&mut self, tid: i32, fd: i32) -> bool {
+        if fd < 0 {
+            return false;
+        }
+        let tgid = self.tgid(tid);
+        if let Some(kind) = self.fd_kinds.get(&tgid).and_then(|fds| fds.get(&fd)) {
+            return *kind == FdKind::NetlinkRoute;
+        }
+        // An fd that cannot be told now is asked about again next time.
+        let Some(kind) = caps::fd_kind(tid, tgid, fd) else {
+            return false;
+        };
+        self.fd_kinds.entry(tgid).or_default().insert(fd, kind);
+        kind == FdKind::NetlinkRoute
+    }
+
+    /// A send (`write`, `send`, `sendto`) of `len` bytes at `buf` to `fd`, with the destination
+    /// address `to` (pointer, length) if one was given: on a NETLINK_ROUTE socket, modifying
+    /// requests need CAP_NET_ADMIN.
+    ///
+    /// The syscall's success only says the kernel took the messages: a request that then fails
+    /// for another reason is reported in the ack, which is not read. The capability check ran
+    /// before that, so the capability is counted for every accepted modifying request.
+    /// Not decoded: `writev` and `sendmmsg` (rtnetlink users send one buffer at a time), and
+    /// sockets `connect()`ed to another process's port (taken as talking to the kernel).
+    fn netlink_send(
+        &mut self,
+        tid: i32,
+        fd: i32,
+        buf: u64,
+        len: u64,
+        to: Option<(u64, u64)>,
+        out: &mut Vec<Deferred>,
+    ) {
+        // Cheap tests first: this runs for every write of every process.
+        let total = usize::try_from(len).unwrap_or(usize::MAX);
+        if total < names::NLMSG_HDRLEN
+            || !self.has_cap(tid, caps::NET_ADMIN)
+            || !self.is_netlink_route(tid, fd)
+        {
+            return;
+        }
+        if let Some((addr, addrlen)) = to {
+            match self.netlink_destination(tid, addr, addrlen) {
+                NetlinkDestination::Kernel => {}
+                NetlinkDestination::Groups => {
+                    // Sending to NETLINK_ROUTE multicast groups is itself privileged
+                    // (`netlink_allowed()`), whatever the messages are.
+                    self.cap_if(tid, out, caps::NET_ADMIN, true);
+                    return;
+                }
+                NetlinkDestination::Process => return,
+            }
+        }
+        let Some(bytes) = memory::read_bytes(tid, buf, total.min(NETLINK_READ_MAX)) else {
+            return;
+        };
+        let needed = names::rtnetlink_needs_admin(&bytes, total);
+        self.cap_if(tid, out, caps::NET_ADMIN, needed);
+    }
+
+    /// `sendmsg(fd, msg, …)` with `word`-sized pointers in `struct msghdr`.
+    fn netlink_sendmsg(
+        &mut self,
+        tid: i32,
+        word: usize,
+        fd: i32,
+        msghdr: u64,
+        out: &mut Vec<Deferred>,
+    ) {
+        if !self.has_cap(tid, caps::NET_ADMIN) || !self.is_netlink_route(tid, fd) {
+            return;
+        }
+        let name = memory::read_word(tid, msghdr, word).unwrap_or(0);
+        if name != 0 {
+            let namelen = memory::read_u32(tid, msghdr + word as u64).unwrap_or(0);
+            match self.netlink_destination(tid, name, u64::from(namelen)) {
+                NetlinkDestination::Kernel => {}
+                NetlinkDestination::Groups => {
+                    self.cap_if(tid, out, caps::NET_ADMIN, true);
+                    return;
+                }
+                NetlinkDestination::Process => return,
+            }
+        }
+        let Some((bytes, total)) = memory::read_msghdr_data(tid, msghdr, word, NETLINK_READ_MAX)
+        else {
+            return;
+        };
+        let needed = names::rtnetlink_needs_admin(&bytes, total);
+        self.cap_if(tid, out, caps::NET_ADMIN, needed);
+    }
+
+    /// Where a `struct sockaddr_nl {u16 family, u16 pad, u32 pid, u32 groups}` sends to.
+    fn netlink_destination(&mut self, tid: i32, addr: u64, len: u64) -> NetlinkDestination {
+        // A short or unreadable address fails the call (EINVAL/EFAULT): nothing is sent.
+        let Some(raw) = (len >= 12)
+            .then(|| memory::read_bytes(tid, addr, 12))
+            .flatten()
+        else {
+            return NetlinkDestination::Process;
+        };
+        let pid = u32::from_ne_bytes([raw[4], raw[5], raw[6], raw[7]]);
+        let groups = u32::from_ne_bytes([raw[8], raw[9], raw[10], raw[11]]);
+        if groups != 0 {
+            NetlinkDestination::Groups
+        } else if pid != 0 {
+            NetlinkDestination::Process
+        } else {
+            NetlinkDestination::Kernel
+        }
+    }
+
+    /// `setsockopt(fd, level, optname, optval, optlen)`: the socket options the kernel guards
+    /// with a capability (`sk_setsockopt()`, `do_ip_setsockopt()`, `do_ipv6_setsockopt()`).
+    fn setsockopt(
+        &mut self,
+        tid: i32,
+        level: u64,
+        optname: u64,
+        optval: u64,
+        optlen: u64,
+        out: &mut Vec<Deferred>,
+    ) {
+        const SOL_IP: u64 = 0;
+        const SOL_SOCKET: u64 = 1;
+        const SOL_IPV6: u64 = 41;
+        const SO_DEBUG: u64 = 1;
+        const SO_PRIORITY: u64 = 12;
+        const SO_SNDBUFFORCE: u64 = 32;
+        const SO_RCVBUFFORCE: u64 = 33;
+        const SO_MARK: u64 = 36;
+        const IP_TRANSPARENT: u64 = 19;
+        const IPV6_TRANSPARENT: u64 = 75;
+        let guarded = matches!(
+            (level, optname),
+            (
+                SOL_SOCKET,
+                SO_DEBUG | SO_PRIORITY | SO_SNDBUFFORCE | SO_RCVBUFFORCE | SO_MARK
+            ) | (SOL_IP, IP_TRANSPARENT)
+                | (SOL_IPV6, IPV6_TRANSPARENT)
+        );
+        if !guarded || !(self.has_cap(tid, caps::NET_ADMIN) || self.has_cap(tid, caps::NET_RAW)) {
+            return;
+        }
+        // The value as the kernel reads it: an int, or (IPv4 options only) a single byte.
+        let value = match optlen {
+            4.. => memory::read_u32(tid, optval).map(|v| v as i32),
+            1..=3 if level == SOL_IP => memory::read_bytes(tid, optval, 1).map(|b| i32::from(b[0])),
+            _ => Some(0),
+        };
+        let Some(value) = value else {
+            return;
+        };
+        match (level, optname) {
+            (SOL_SOCKET, SO_DEBUG) => self.cap_if(tid, out, caps::NET_ADMIN, value != 0),
+            (SOL_SOCKET, SO_SNDBUFFORCE | SO_RCVBUFFORCE) => {
+                self.cap_if(tid, out, caps::NET_ADMIN, true);
+            }
+            (SOL_SOCKET, SO_MARK) => self.mark_or_priority(tid, out),
+            // Priorities 0 (TC_PRIO_BESTEFFORT) to 6 (TC_PRIO_INTERACTIVE) are free.
+            (SOL_SOCKET, SO_PRIORITY) if !(0..=6).contains(&value) => {
+                self.mark_or_priority(tid, out);
+            }
+            (SOL_IP, IP_TRANSPARENT) | (SOL_IPV6, IPV6_TRANSPARENT) if value != 0 => {
+                // CAP_NET_RAW has been enough since Linux 3.2.
+                self.net_raw_or_admin(tid, out);
+            }
+            _ => {}
+        }
+    }
+
+    fn mark_or_priority(&mut self, tid: i32, out: &mut Vec<Deferred>) {
+        if self.net_raw_sets_mark {
+            self.net_raw_or_admin(tid, out);
+        } else {
+            self.cap_if(tid, out, caps::NET_ADMIN, true);
+        }
+    }
+
+    /// An operation the kernel allows with CAP_NET_RAW or CAP_NET_ADMIN. The inference table's
+    /// rule is to name the narrower capability, and CAP_NET_RAW is: it grants raw packet access
+    /// on sockets, where CAP_NET_ADMIN reconfigures the whole network stack (interfaces,
+    /// routes, firewall). CAP_NET_ADMIN is named only when the task does not hold CAP_NET_RAW,
+    /// since the kernel then granted the call through it.
+    fn net_raw_or_admin(&mut self, tid: i32, out: &mut Vec<Deferred>) {
+        if self.has_cap(tid, caps::NET_RAW) {
+            out.push(Deferred::Cap(caps::NET_RAW));
+        } else {
+            self.cap_if(tid, out, caps::NET_ADMIN, true);
+        }
+    }
+
+    /// `ioctl(fd, request, arg)`: network configuration, tun/tap creation, inode flags.
+    fn ioctl(&mut self, tid: i32, fd: i32, request: u32, arg: u64, out: &mut Vec<Deferred>) {
+        if names::is_net_admin_ioctl(request) {
+            self.cap_if(tid, out, caps::NET_ADMIN, true);
+            return;
+        }
+        match request {
+            TUNSETIFF => self.tun_set_iff(tid, arg, out),
+            FS_IOC_SETFLAGS | FS_IOC32_SETFLAGS => self.set_inode_flags(tid, fd, arg, false, out),
+            FS_IOC_FSSETXATTR => self.set_inode_flags(tid, fd, arg, true, out),
+            _ => {}
+        }
+    }
+
+    /// `TUNSETIFF`: creating a tun/tap device needs CAP_NET_ADMIN; attaching to an existing one
+    /// needs it only if the device's owner or group exclude the caller (`tun_not_capable()`).
+    /// The owner and group can be read for devices in our own network namespace only; a device
+    /// elsewhere is taken to have none (the default for `ip tuntap add`).
+    fn tun_set_iff(&mut self, tid: i32, ifreq: u64, out: &mut Vec<Deferred>) {
+        if !self.has_cap(tid, caps::NET_ADMIN) {
+            return;
+        }
+        let Some(raw) = memory::read_bytes(tid, ifreq, 16) else {
+            return;
+        };
+        let name = &raw[..raw.iter().position(|b| *b == 0).unwrap_or(raw.len())];
+        // An empty name or a `%d` template always makes a new device.
+        let creates = name.is_empty() || name.contains(&b'%') || !caps::netdev_exists(tid, name);
+        let needed = creates
+            || match (caps::tun_owner_group(tid, name), self.creds_of(tid)) {
+                (Some((owner, group)), Some(creds)) => {
+                    caps::tun_attach_needs_cap(creds, owner, group)
+                }
+                _ => false,
+            };
+        self.cap_if(tid, out, caps::NET_ADMIN, needed);
+    }
+
+    /// `FS_IOC_SETFLAGS` (an int of `FS_*_FL`) or `FS_IOC_FSSETXATTR` (a `struct fsxattr`,
+    /// `FS_XFLAG_*` first): the caller must own the file or have CAP_FOWNER, and flipping the
+    /// append-only or immutable flag needs CAP_LINUX_IMMUTABLE.
+    ///
+    /// The new flags are compared with the current ones, read through a duplicate of the
+    /// tracee's fd at the entry stop, because the kernel checks the change, not the value:
+    /// keeping an already set append-only flag needs nothing, clearing it does. If the current
+    /// flags cannot be read, setting a protected flag counts as a change.
+    fn set_inode_flags(
+        &mut self,
+        tid: i32,
+        fd: i32,
+        arg: u64,
+        xflags: bool,
+        out: &mut Vec<Deferred>,
+    ) {
+        let fowner = self.has_cap(tid, caps::FOWNER);
+        let immutable = self.has_cap(tid, caps::LINUX_IMMUTABLE);
+        if !fowner && !immutable {
+            return;
+        }
+        if fowner {
+            let fsuid = self.creds_of(tid).map_or(0, |c| c.uids[3]);
+            if caps::stat_fd(tid, i64::from(fd)).is_some_and(|st| st.uid != fsuid) {
+                out.push(Deferred::Cap(caps::FOWNER));
+            }
+        }
+        if immutable {
+            let Some(new) = memory::read_u32(tid, arg) else {
+                return;
+            };
+            let tgid = self.tgid(tid);
+            let (old, protected) = if xflags {
+                (caps::fs_xflags(tgid, fd), caps::FS_XFLAG_PROTECTED)
+            } else {
+                (caps::fs_flags(tgid, fd), caps::FS_PROTECTED_FLAGS)
+            };
+            if caps::flags_need_immutable(old, new, protected) {
+                out.push(Deferred::Cap(caps::LINUX_IMMUTABLE));
+            }
         }
     }
 
@@ -1288,15 +1673,16 @@ impl<'p> Decoder<'p> {
         let syscall = "open";
         let needed = if created {
             // Creating needs write and search permission on the directory.
-            caps::stat(paths::parent(path), true)
-                .filter(|dir| !caps::dac_allows(&creds, dir, 0o3))
+            let dir = paths::parent(path);
+            caps::stat(dir, true)
+                .filter(|st| !caps::dac_allows(&creds, st, || caps::acl_of_path(dir, true), 0o3))
                 .map(|_| caps::DAC_OVERRIDE)
         } else {
             let Some(st) = caps::stat_fd(tid, fd) else {
                 return;
             };
             let want = if writes { 0o2 } else { 0o4 };
-            if caps::dac_allows(&creds, &st, want) {
+            if caps::dac_allows(&creds, &st, || caps::acl_of_fd(tid, fd), want) {
                 None
             } else if !writes && creds.has_cap(caps::DAC_READ_SEARCH.0) {
                 Some(caps::DAC_READ_SEARCH)
@@ -1327,8 +1713,8 @@ impl<'p> Decoder<'p> {
             if let Some(st) = caps::stat(&path, true) {
                 let any_exec = st.mode & 0o111 != 0;
                 if any_exec
-                    && !caps::dac_allows(&creds, &st, 0o1)
                     && creds.has_cap(caps::DAC_OVERRIDE.0)
+                    && !caps::dac_allows(&creds, &st, || caps::acl_of_path(&path, true), 0o1)
                 {
                     self.capability(caps::DAC_OVERRIDE, "execve");
                 }
@@ -1369,6 +1755,15 @@ mod tests {
         assert_eq!(abi_of(sys::AUDIT_ARCH_I386, 11), Some(Abi::I386));
         assert_eq!(abi_of(sys::AUDIT_ARCH_AARCH64, 221), Some(Abi::Aarch64));
         assert_eq!(abi_of(0x1234, 0), None);
+    }
+
+    #[test]
+    fn compares_kernel_releases() {
+        assert!(release_at_least("6.18.44-fc-v669", 5, 17));
+        assert!(release_at_least("5.17.0", 5, 17));
+        assert!(!release_at_least("5.16.20-arch1", 5, 17));
+        assert!(!release_at_least("4.19.0-27-amd64", 5, 17));
+        assert!(!release_at_least("garbage", 5, 17));
     }
 
     #[test]

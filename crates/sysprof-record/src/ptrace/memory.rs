@@ -66,3 +66,43 @@ pub fn read_u32(tid: i32, addr: u64) -> Option<u32> {
     let bytes = read_bytes(tid, addr, 4)?;
     Some(u32::from_ne_bytes(bytes.try_into().ok()?))
 }
+
+/// A pointer-sized value (`word` is 4 for 32-bit ABIs, else 8) at `addr`.
+pub fn read_word(tid: i32, addr: u64, word: usize) -> Option<u64> {
+    if word == 4 {
+        read_u32(tid, addr).map(u64::from)
+    } else {
+        read_u64(tid, addr)
+    }
+}
+
+/// Most iovecs of one `sendmsg` that are gathered: a request split over more is rare.
+const MAX_IOVECS: u64 = 8;
+
+/// The bytes a `sendmsg` sends, gathered from its iovecs up to `max` bytes, and the total
+/// length of the message (which may exceed what was gathered). `msghdr` is the tracee's
+/// `struct msghdr` (`msg_iov` and `msg_iovlen` are its third and fourth words).
+pub fn read_msghdr_data(
+    tid: i32,
+    msghdr: u64,
+    word: usize,
+    max: usize,
+) -> Option<(Vec<u8>, usize)> {
+    let w = word as u64;
+    let iov = read_word(tid, msghdr + 2 * w, word)?;
+    let count = read_word(tid, msghdr + 3 * w, word)?;
+    let mut data = Vec::new();
+    // Past the iovecs that are read the length is unknown: count it as unbounded, so that a
+    // message that goes on there is taken as whole.
+    let mut total = if count > MAX_IOVECS { usize::MAX } else { 0 };
+    for i in 0..count.min(MAX_IOVECS) {
+        let base = read_word(tid, iov + i * 2 * w, word)?;
+        let len = usize::try_from(read_word(tid, iov + i * 2 * w + w, word)?).ok()?;
+        total = total.saturating_add(len);
+        let want = len.min(max.saturating_sub(data.len()));
+        if want > 0 {
+            data.extend(read_bytes(tid, base, want)?);
+        }
+    }
+    Some((data, total))
+}

@@ -238,6 +238,85 @@ pub fn sockaddr(bytes: &[u8]) -> Option<SockAddr> {
     }
 }
 
+/// `NLMSG_HDRLEN`: `{u32 len, u16 type, u16 flags, u32 seq, u32 pid}`.
+pub const NLMSG_HDRLEN: usize = 16;
+const NLM_F_REQUEST: u16 = 0x1;
+const RTM_BASE: u16 = 16;
+/// `RTM_MAX` as of Linux 6.18 (`RTM_GETTUNNEL` rounded up to its family of four): the kernel
+/// rejects larger types before any capability check.
+const RTM_MAX: u16 = 123;
+
+/// True if a buffer sent to a NETLINK_ROUTE socket holds a request the kernel runs only with
+/// CAP_NET_ADMIN (`rtnetlink_rcv_msg()`): an `RTM_NEW*`/`RTM_DEL*`/`RTM_SET*` message (every
+/// type whose `(type - RTM_BASE) % 4` is not 2; 2 is `RTM_GET*`), flagged `NLM_F_REQUEST` (the
+/// kernel acks others unread) and with a payload (an empty one is skipped).
+///
+/// `bytes` is what could be read of the buffer, `total` its real length: messages are walked
+/// like `netlink_rcv_skb()` does, and the walk stops where the captured bytes end.
+pub fn rtnetlink_needs_admin(bytes: &[u8], total: usize) -> bool {
+    let mut offset = 0usize;
+    while offset + NLMSG_HDRLEN <= bytes.len() {
+        let header = &bytes[offset..offset + NLMSG_HDRLEN];
+        let len = u32::from_ne_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let kind = u16::from_ne_bytes([header[4], header[5]]);
+        let flags = u16::from_ne_bytes([header[6], header[7]]);
+        // A length the buffer cannot hold ends processing, as in the kernel.
+        if len < NLMSG_HDRLEN || len > total.saturating_sub(offset) {
+            return false;
+        }
+        let modifies = (RTM_BASE..=RTM_MAX).contains(&kind) && (kind - RTM_BASE) % 4 != 2;
+        if modifies && flags & NLM_F_REQUEST != 0 && len > NLMSG_HDRLEN {
+            return true;
+        }
+        // NLMSG_ALIGN
+        offset += (len + 3) & !3;
+    }
+    false
+}
+
+/// Socket ioctls that change network configuration: the kernel asks for CAP_NET_ADMIN (in the
+/// socket's network namespace) before acting on any of them (`dev_ioctl()`, `devinet_ioctl()`,
+/// `addrconf_*_ifaddr()`, `ip_rt_ioctl()`, `arp_ioctl()`, `br_ioctl_stub()`). The MII reads are
+/// here because the kernel checks them like writes. Left out: requests whose need depends on a
+/// sub-command (`SIOCETHTOOL`, `SIOCSIFVLAN`, `SIOCWANDEV`) and driver-private ranges.
+pub fn is_net_admin_ioctl(request: u32) -> bool {
+    matches!(
+        request,
+        0x890B // SIOCADDRT
+            | 0x890C // SIOCDELRT
+            | 0x8914 // SIOCSIFFLAGS
+            | 0x8916 // SIOCSIFADDR
+            | 0x8918 // SIOCSIFDSTADDR
+            | 0x891A // SIOCSIFBRDADDR
+            | 0x891C // SIOCSIFNETMASK
+            | 0x891E // SIOCSIFMETRIC
+            | 0x8922 // SIOCSIFMTU
+            | 0x8923 // SIOCSIFNAME
+            | 0x8924 // SIOCSIFHWADDR
+            | 0x8930 // SIOCSIFSLAVE
+            | 0x8931 // SIOCADDMULTI
+            | 0x8932 // SIOCDELMULTI
+            | 0x8936 // SIOCDIFADDR
+            | 0x8937 // SIOCSIFHWBROADCAST
+            | 0x8943 // SIOCSIFTXQLEN
+            | 0x8947 // SIOCGMIIPHY
+            | 0x8948 // SIOCGMIIREG
+            | 0x8949 // SIOCSMIIREG
+            | 0x8953 // SIOCDARP
+            | 0x8955 // SIOCSARP
+            | 0x8971 // SIOCSIFMAP
+            | 0x8990 // SIOCBONDENSLAVE
+            | 0x8991 // SIOCBONDRELEASE
+            | 0x8992 // SIOCBONDSETHWADDR
+            | 0x8995 // SIOCBONDCHANGEACTIVE
+            | 0x89A0 // SIOCBRADDBR
+            | 0x89A1 // SIOCBRDELBR
+            | 0x89A2 // SIOCBRADDIF
+            | 0x89A3 // SIOCBRDELIF
+            | 0x89B0 // SIOCSHWTSTAMP
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,5 +362,58 @@ mod tests {
         let abs = [1, 0, 0, b'a', b'b'];
         assert_eq!(sockaddr(&abs), Some(SockAddr::UnixAbstract("@ab".into())));
         assert_eq!(sockaddr(&[1, 0]), Some(SockAddr::UnixUnnamed));
+    }
+
+    /// One netlink message: header plus `payload` bytes of payload.
+    fn nlmsg(kind: u16, flags: u16, payload: usize) -> Vec<u8> {
+        let len = (NLMSG_HDRLEN + payload) as u32;
+        let mut m = len.to_ne_bytes().to_vec();
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.resize(NLMSG_HDRLEN + payload, 0);
+        m
+    }
+
+    #[test]
+    fn tells_modifying_rtnetlink_requests_from_dumps() {
+        const RTM_NEWLINK: u16 = 16;
+        const RTM_DELLINK: u16 = 17;
+        const RTM_GETLINK: u16 = 18;
+        const RTM_SETLINK: u16 = 19;
+        const RTM_NEWADDR: u16 = 20;
+        const RTM_GETROUTE: u16 = 26;
+        const REQUEST_ACK: u16 = 0x1 | 0x4;
+        const DUMP: u16 = 0x1 | 0x300;
+        let check = |m: &[u8]| rtnetlink_needs_admin(m, m.len());
+        for kind in [RTM_NEWLINK, RTM_DELLINK, RTM_SETLINK, RTM_NEWADDR] {
+            assert!(check(&nlmsg(kind, REQUEST_ACK, 16)), "type {kind}");
+        }
+        for kind in [RTM_GETLINK, RTM_GETROUTE] {
+            assert!(!check(&nlmsg(kind, DUMP, 16)), "type {kind}");
+        }
+        assert!(!check(&nlmsg(RTM_NEWADDR, 0, 16)), "not a request");
+        assert!(!check(&nlmsg(RTM_NEWADDR, REQUEST_ACK, 0)), "no payload");
+        assert!(!check(&nlmsg(3, REQUEST_ACK, 16)), "NLMSG_DONE");
+        assert!(!check(&nlmsg(200, REQUEST_ACK, 16)), "beyond RTM_MAX");
+        assert!(!check(&nlmsg(RTM_NEWADDR, REQUEST_ACK, 16)[..20]), "cut");
+        // A batch: a dump, then (after alignment padding) a modification.
+        let mut batch = nlmsg(RTM_GETLINK, DUMP, 17);
+        batch.resize(36, 0);
+        batch.extend(nlmsg(RTM_DELLINK, REQUEST_ACK, 16));
+        assert!(check(&batch));
+        // Only the first 36 bytes could be read, but the message is whole in the real buffer.
+        let whole = nlmsg(RTM_NEWADDR, REQUEST_ACK, 100);
+        assert!(rtnetlink_needs_admin(&whole[..36], whole.len()));
+        assert!(!rtnetlink_needs_admin(&[], 0));
+    }
+
+    #[test]
+    fn knows_the_net_admin_socket_ioctls() {
+        assert!(is_net_admin_ioctl(0x8914), "SIOCSIFFLAGS");
+        assert!(is_net_admin_ioctl(0x890B), "SIOCADDRT");
+        assert!(!is_net_admin_ioctl(0x8913), "SIOCGIFFLAGS");
+        assert!(!is_net_admin_ioctl(0x8933), "SIOCGIFINDEX");
+        assert!(!is_net_admin_ioctl(0x5401), "TCGETS");
     }
 }

@@ -81,6 +81,22 @@ pub enum Op {
     Bind,
     Connect,
     Socketcall,
+    /// write: (fd, buf, count), decoded only for netlink sockets
+    Write,
+    /// sendto: (fd, buf, len, flags, addr, addrlen)
+    Sendto,
+    /// sendmsg: (fd, msg, flags)
+    Sendmsg,
+    /// setsockopt: (fd, level, optname, optval, optlen)
+    Setsockopt,
+    /// ioctl: (fd, request, arg)
+    Ioctl,
+    // --- fd bookkeeping (what an fd number refers to changes) --------------------------------
+    Close,
+    /// close_range: (first, last, flags)
+    CloseRange,
+    /// dup2, dup3: (oldfd, newfd, …)
+    Dup2,
     // --- processes, namespaces, scheduling --------------------------------------------------
     Clone,
     Clone3,
@@ -199,6 +215,14 @@ pub fn classify(abi: Abi, name: &str) -> Op {
         "bind" => Bind,
         "connect" => Connect,
         "socketcall" => Socketcall,
+        "write" => Write,
+        "sendto" => Sendto,
+        "sendmsg" => Sendmsg,
+        "setsockopt" => Setsockopt,
+        "ioctl" => Ioctl,
+        "close" => Close,
+        "close_range" => CloseRange,
+        "dup2" | "dup3" => Dup2,
         "clone" => Clone,
         "clone3" => Clone3,
         "unshare" => Unshare,
@@ -256,5 +280,8 @@ mod tests {
         assert_eq!(classify(Abi::I386, "chown32"), Op::Chown);
         assert_eq!(classify(Abi::X86_64, "read"), Op::Boring);
         assert_eq!(classify(Abi::X86_64, "setresgid"), Op::SetId3 { gid: true });
+        assert_eq!(classify(Abi::X32, "sendmsg"), Op::Sendmsg);
+        assert_eq!(classify(Abi::Aarch64, "dup3"), Op::Dup2);
+        assert_eq!(classify(Abi::I386, "ioctl"), Op::Ioctl);
     }
 }
