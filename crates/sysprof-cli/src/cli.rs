@@ -6,7 +6,8 @@ use std::path::PathBuf;
 const EXIT_CODES: &str = "\
 Exit status:
   0  success (for `record -- CMD`: the command's own exit status, 128+N if killed by signal N)
-  1  findings: `check` found violations, `diff` found new behaviour
+  1  findings: `check` found violations, `diff` found new behaviour, `apply` rolled back a
+     drop-in that failed its health check
   2  usage error, bad input, or a failure of sysprof itself";
 
 /// Watch what a service really does and turn it into the tightest systemd sandbox that still works.
@@ -16,6 +17,10 @@ pub struct Cli {
     /// Print nothing but results and errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Where per-unit recordings and applied drop-ins are kept (default: $SYSPROF_STATE_DIR,
+    /// else /var/lib/sysprof).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -31,6 +36,10 @@ pub enum Command {
     Suggest(SuggestArgs),
     /// Replay traces against a policy (unit file or drop-ins); exit 1 if anything would break.
     Check(CheckArgs),
+    /// Install a unit's suggested drop-in, restart it, check its health, roll back on failure.
+    Apply(ApplyArgs),
+    /// Put back the drop-in a unit had before the last `sysprof apply`.
+    Revert(RevertArgs),
     /// Show what a new trace does that an old one did not, and the reverse; exit 1 on additions.
     Diff(DiffArgs),
     /// Union several traces into one.
@@ -87,9 +96,14 @@ pub struct RecordArgs {
     /// Stop after this long (systemd syntax: `90s`, `10m`, `1h 30min`).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Where to write the trace (default: ./sysprof-<target>-<time>.json).
+    /// Where to write the trace (default: for --unit, the unit's recordings in the state
+    /// directory; otherwise ./sysprof-<target>-<time>.json).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// With --unit: restart the unit once recording has started, so its start-up is seen from
+    /// the first exec.
+    #[arg(long, requires = "unit")]
+    pub restart: bool,
     /// ptrace backend: do not pin tracer and tracee to one CPU.
     #[arg(long)]
     pub no_pin: bool,
@@ -143,13 +157,30 @@ pub enum LevelChoice {
     Groups,
 }
 
+/// Which evidence and which current settings a suggestion is made from.
 #[derive(Debug, Args)]
-pub struct SuggestArgs {
-    /// Traces to combine (default: every *.json trace passed is merged).
-    #[arg(required = true)]
-    pub traces: Vec<PathBuf>,
+pub struct SuggestSource {
+    /// A unit: its recordings in the state directory (merged with any TRACES given), and its
+    /// current unit file and drop-ins, which the suggestion never loosens.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// The current unit file and drop-ins (in order) the suggestion must not loosen, instead of
+    /// asking systemd for the unit's.
+    #[arg(short, long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t)]
     pub level: LevelChoice,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Traces to combine (with --unit: in addition to the unit's recordings).
+    #[arg(required_unless_present = "unit")]
+    pub traces: Vec<PathBuf>,
+    #[command(flatten)]
+    pub source: SuggestSource,
     /// Precede every directive with the evidence behind it.
     #[arg(long)]
     pub explain: bool,
@@ -158,8 +189,41 @@ pub struct SuggestArgs {
     /// Write the drop-in to this file (atomically) instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The unit to harden.
+    #[arg(long)]
+    pub unit: String,
+    /// Install this drop-in instead of suggesting one from the unit's recordings.
+    #[arg(long, value_name = "FILE")]
+    pub dropin: Option<PathBuf>,
+    /// Traces to suggest from, in addition to the unit's recordings.
+    pub traces: Vec<PathBuf>,
+    /// Write under /run/systemd/system (gone at reboot) instead of /etc/systemd/system.
+    #[arg(long)]
+    pub runtime: bool,
+    /// How long the unit must stay active, without restarting, to count as healthy.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub settle: std::time::Duration,
+    /// A command (run with `sh -c`) that must succeed after the settle time, e.g. a health probe.
+    #[arg(long, value_name = "CMD")]
+    pub check_cmd: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub level: LevelChoice,
     #[command(flatten)]
     pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    /// The unit whose last `sysprof apply` is undone.
+    #[arg(long)]
+    pub unit: String,
+    /// Do not restart the unit afterwards (the previous drop-in applies at its next start).
+    #[arg(long)]
+    pub no_restart: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,27 +1,31 @@
 //! One function per subcommand; each returns the exit status or an error for `main` to render.
 
-use crate::cli::{Cli, Command, Format, LevelChoice, TargetArgs};
+use crate::cli::{Cli, Command, Format, TargetArgs};
 use crate::output::{note, print, write_atomic};
 use crate::{EXIT_ERROR, EXIT_FINDINGS};
 use anyhow::{bail, Context, Result};
 use clap::CommandFactory;
 use std::path::{Path, PathBuf};
-use sysprof_core::suggest::{Level, SuggestOptions, TargetFacts};
+use sysprof_core::suggest::TargetFacts;
 use sysprof_core::tables::groups::SyscallGroups;
 use sysprof_core::trace::Trace;
 
 mod check;
 mod import;
 mod record;
+mod unit;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<u8> {
     let quiet = cli.quiet;
+    let state_root = crate::state::root(cli.state_dir.as_deref());
     match cli.command {
-        Command::Record(args) => record::run(args, quiet),
+        Command::Record(args) => record::run(args, &state_root, quiet),
         Command::Import(crate::cli::ImportCommand::Strace(args)) => import::strace(args, quiet),
-        Command::Suggest(args) => suggest(args, quiet),
+        Command::Suggest(args) => unit::suggest_command(args, &state_root, quiet),
         Command::Check(args) => check::run(args, quiet),
+        Command::Apply(args) => unit::apply(args, &state_root, quiet),
+        Command::Revert(args) => unit::revert(args, &state_root, quiet),
         Command::Diff(args) => diff(args),
         Command::Merge(args) => merge(args, quiet),
         Command::Show(args) => show(args),
@@ -92,50 +96,6 @@ pub fn target_facts(args: &TargetArgs, trace: &Trace, quiet: bool) -> Result<Tar
         systemd_version: version,
         groups,
     })
-}
-
-fn suggest(args: crate::cli::SuggestArgs, quiet: bool) -> Result<u8> {
-    let trace = load_merged(&args.traces)?;
-    let facts = target_facts(&args.target, &trace, quiet)?;
-    let level = match args.level {
-        LevelChoice::Strict => Level::Strict,
-        LevelChoice::Groups => Level::Groups,
-    };
-    let suggestion = sysprof_core::suggest::suggest(&trace, &facts, SuggestOptions { level });
-    let text = match args.format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&suggestion)?),
-        Format::Text => {
-            let sources: Vec<String> = args
-                .traces
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            let header = vec![
-                format!(
-                    "Suggested by sysprof {} for systemd {} from {}",
-                    env!("CARGO_PKG_VERSION"),
-                    facts.systemd_version,
-                    sources.join(", ")
-                ),
-                "Review it, then test it with `sysprof check` and `systemd-analyze verify`."
-                    .to_owned(),
-            ];
-            suggestion.render_dropin(&header, args.explain)
-        }
-    };
-    if args.format == Format::Text {
-        for w in &suggestion.warnings {
-            note(quiet, &format!("warning: {w}"));
-        }
-    }
-    match &args.output {
-        Some(path) => {
-            write_atomic(path, text.as_bytes())?;
-            note(quiet, &format!("wrote {}", path.display()));
-        }
-        None => print(&text)?,
-    }
-    Ok(0)
 }
 
 fn diff(args: crate::cli::DiffArgs) -> Result<u8> {

@@ -52,6 +52,8 @@ fn every_subcommand_has_help() {
         "merge",
         "show",
         "demo",
+        "apply",
+        "revert",
         "completions",
         "man",
     ] {
@@ -323,4 +325,78 @@ fn closed_stdout_is_not_an_error() {
         .output()
         .expect("sh");
     assert_ne!(stdout(&o).trim(), "101");
+}
+
+#[test]
+fn suggest_with_the_units_files_never_loosens_them() {
+    // The unit already denies @network-io and keeps only CAP_NET_BIND_SERVICE; the trace used
+    // socket calls and (per the fixture) no capability: the suggestion must keep the unit's
+    // denials and must not widen its bounding set.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let unit = write(
+        tmp.path(),
+        "web.service",
+        b"[Service]\nExecStart=/usr/bin/python3 -m http.server\nSystemCallFilter=@system-service\nSystemCallFilter=~@privileged @clock\nProtectProc=noaccess\n",
+    );
+    let trace = "tests/fixtures/http-server/trace.json";
+    let plain = sysprof(&["suggest", "--syscall-groups", GROUPS, trace]);
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    let fitted = sysprof(&["suggest", "--syscall-groups", GROUPS, "-p", &unit, trace]);
+    assert_eq!(fitted.status.code(), Some(0), "{}", stderr(&fitted));
+    let out = stdout(&fitted);
+    assert!(
+        out.contains("Never looser than the unit's current settings (1 file)"),
+        "{out}"
+    );
+    // ProtectProc=noaccess is stricter than the suggested invisible: it is left to the unit.
+    assert!(stdout(&plain).contains("\nProtectProc=invisible"));
+    assert!(!out.contains("\nProtectProc="), "{out}");
+    let err = stderr(&fitted);
+    assert!(err.contains("changes to the current settings"), "{err}");
+    assert!(
+        err.contains("SystemCallFilter: @system-service | ~@privileged @clock →"),
+        "{err}"
+    );
+    // What the unit denies and the trace did not use changes nothing; the rest is identical.
+    let strip = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("ProtectProc="))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(strip(&out), strip(&stdout(&plain)));
+
+    // `check` of the fitted suggestion against the unit plus it: nothing breaks.
+    let dropin = write(tmp.path(), "fitted.conf", out.as_bytes());
+    let check = sysprof(&[
+        "check",
+        "--syscall-groups",
+        GROUPS,
+        trace,
+        "-p",
+        &unit,
+        "-p",
+        &dropin,
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+}
+
+#[test]
+fn apply_and_revert_refuse_bad_names_and_a_missing_systemd() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().to_string_lossy().into_owned();
+    for bad in ["../etc/passwd", "a b", "-x", "nginx.service/x", ""] {
+        let o = sysprof(&["--state-dir", &state, "apply", &format!("--unit={bad}")]);
+        assert_input_error(&o, "invalid unit name");
+        let o = sysprof(&["--state-dir", &state, "revert", &format!("--unit={bad}")]);
+        assert_input_error(&o, "invalid unit name");
+    }
+    let o = sysprof(&["--state-dir", &state, "revert", "--unit", "nginx"]);
+    assert_input_error(&o, "nothing to revert");
+    let o = sysprof(&["--state-dir", &state, "suggest", "--unit", "nginx"]);
+    assert_input_error(&o, "no recordings of nginx.service");
+    if !std::path::Path::new("/run/systemd/system").exists() {
+        let o = sysprof(&["--state-dir", &state, "apply", "--unit", "nginx"]);
+        assert_input_error(&o, "systemd is not the running service manager");
+    }
 }

@@ -144,11 +144,33 @@ fn spawn_progress(
     })
 }
 
+/// Restarts `unit` once the recorder is attached, so the recording starts at its first exec.
+fn spawn_restart(
+    unit: String,
+    progress: Arc<Progress>,
+    done: StopFlag,
+    quiet: bool,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !progress.recording.load(Ordering::Acquire) {
+            if done.is_raised() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        note(quiet, &format!("recording; restarting {unit}"));
+        if let Err(e) = sysprof_record::systemd::restart(&unit) {
+            note(quiet, &format!("warning: --restart: {e}"));
+        }
+    })
+}
+
 /// Records `target` with the chosen backend; the trace so far survives Ctrl-C and SIGTERM.
 fn record_target(
     target: &Target,
     backend: BackendChoice,
     opts: &RecordOptions,
+    restart: Option<String>,
     quiet: bool,
 ) -> Result<Recording> {
     let stop = StopFlag::new();
@@ -159,6 +181,7 @@ fn record_target(
     let done = StopFlag::new();
     let ticker =
         show_progress.then(|| spawn_progress(progress.clone(), done.clone(), opts.duration));
+    let restarter = restart.map(|unit| spawn_restart(unit, progress.clone(), done.clone(), quiet));
     let result = match backend {
         BackendChoice::Ebpf => sysprof_record::ebpf::record(target, opts, &stop, &progress)
             .map_err(anyhow::Error::from),
@@ -169,13 +192,16 @@ fn record_target(
     if let Some(t) = ticker {
         let _ = t.join();
     }
+    if let Some(t) = restarter {
+        let _ = t.join();
+    }
     if stop.is_raised() {
         note(quiet, "stopped by signal; writing what was recorded");
     }
     result
 }
 
-pub fn run(args: RecordArgs, quiet: bool) -> Result<u8> {
+pub fn run(args: RecordArgs, state_root: &std::path::Path, quiet: bool) -> Result<u8> {
     let mut target = target_of(&args)?;
     if let Target::Unit(name) = &target {
         target = Target::Unit(sysprof_record::unit::normalize_unit_name(name)?);
@@ -185,11 +211,18 @@ pub fn run(args: RecordArgs, quiet: bool) -> Result<u8> {
         duration: args.duration,
         no_cpu_pinning: args.no_pin,
     };
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| default_output(&target));
-    let mut recording = record_target(&target, backend, &opts, quiet)?;
+    let output = match (&args.output, &target) {
+        (Some(path), _) => path.clone(),
+        (None, Target::Unit(unit)) => {
+            crate::state::UnitState::new(state_root, unit).new_recording(&crate::state::stamp())?
+        }
+        (None, _) => default_output(&target),
+    };
+    let restart = match (&target, args.restart) {
+        (Target::Unit(unit), true) => Some(unit.clone()),
+        _ => None,
+    };
+    let mut recording = record_target(&target, backend, &opts, restart, quiet)?;
     recording
         .trace
         .meta
@@ -228,7 +261,7 @@ pub fn demo(args: DemoArgs, quiet: bool) -> Result<u8> {
         duration: Some(Duration::from_secs(60)),
         no_cpu_pinning: false,
     };
-    let mut recording = record_target(&target, backend, &opts, quiet)?;
+    let mut recording = record_target(&target, backend, &opts, None, quiet)?;
     recording
         .trace
         .meta
