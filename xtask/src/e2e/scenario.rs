@@ -265,10 +265,16 @@ fn steps(
     eprintln!("    exposure before: {exposure_before}");
     outcome.exposure_before = Some(exposure_before.clone());
 
-    // Record with traffic and a restart in the middle.
+    // Record with traffic, a restart and (where the unit has one) a reload in the middle, into
+    // the unit's recordings in the guest's state directory, as an operator would.
     let trace_in_guest = format!("{SHARE_IN_GUEST}/{unit}.json");
     let trace_on_host = share.join(format!("{unit}.json"));
     let _ = fs::remove_file(&trace_on_host);
+    let recordings = format!("/var/lib/sysprof/units/{unit}/recordings");
+    guest.exec_ok(
+        &["rm", "-rf", &format!("/var/lib/sysprof/units/{unit}")],
+        STEP,
+    )?;
     let log_path = share.join(format!("{unit}.record.log"));
     let log = fs::File::create(&log_path)
         .with_context(|| format!("cannot create {}", log_path.display()))?;
@@ -283,8 +289,6 @@ fn steps(
         unit,
         "--duration",
         &secs,
-        "-o",
-        &trace_in_guest,
     ];
     eprintln!("    {}", record_argv.join(" "));
     let mut command = guest.command(&record_argv);
@@ -334,6 +338,24 @@ fn steps(
             .map(|e| format!("{e:#}"))
             .unwrap_or_default(),
     );
+    if service.reloads {
+        let reload = guest.exec(&["systemctl", "reload", unit], RESTART)?;
+        outcome.check(
+            reload.ok(),
+            format!("systemctl reload {unit} while recording"),
+            reload.summary(),
+        );
+        let after = (service.exercise)(guest, "after-reload");
+        outcome.check(
+            after.is_ok(),
+            "traffic after the reload",
+            after
+                .as_ref()
+                .err()
+                .map(|e| format!("{e:#}"))
+                .unwrap_or_default(),
+        );
+    }
     outcome.recorder_bpf.extend(&leaks::held_by(recorder_pid));
     let child = recorder.nsenter.as_mut().context("recorder missing")?;
     let status = cmd::wait_child(child, duration + STEP * 2, "sysprof record")?;
@@ -356,6 +378,21 @@ fn steps(
     ) {
         bail!("no trace");
     }
+
+    // The recording went to the unit's recordings; a copy on the share is checked here.
+    let listed = guest.exec_ok(&["ls", &recordings], STEP)?;
+    let files: Vec<&str> = listed.stdout.split_whitespace().collect();
+    if !outcome.check(
+        files.len() == 1 && files[0].ends_with(".json"),
+        format!("the recording is in {recordings}/"),
+        format!("found {files:?}"),
+    ) {
+        bail!("no trace");
+    }
+    guest.exec_ok(
+        &["cp", &format!("{recordings}/{}", files[0]), &trace_in_guest],
+        STEP,
+    )?;
 
     // What the trace must show.
     let bytes = fs::read(&trace_on_host)
@@ -413,17 +450,17 @@ fn steps(
         outcome.check(evidence.ok, evidence.what, evidence.seen);
     }
 
-    // Suggest on the target (its systemd version and syscall groups), install, restart.
-    let suggest = guest.exec(&[&sysprof, "suggest", &trace_in_guest, "--explain"], STEP)?;
+    // Suggest from the unit's recordings and current settings (the target's systemd version and
+    // syscall groups), then `apply`: install, reload, restart, health check.
+    let suggest = guest.exec(&[&sysprof, "suggest", "--unit", unit, "--explain"], STEP)?;
     if !outcome.check(
         suggest.ok(),
-        "sysprof suggest --explain exited 0",
+        format!("sysprof suggest --unit {unit} --explain exited 0"),
         suggest.summary(),
     ) {
         bail!("no drop-in");
     }
-    let dropin_name = format!("{unit}.sysprof.conf");
-    let dropin_host = share.join(&dropin_name);
+    let dropin_host = share.join(format!("{unit}.sysprof.conf"));
     fs::write(&dropin_host, &suggest.stdout)
         .with_context(|| format!("cannot write {}", dropin_host.display()))?;
     eprintln!(
@@ -438,24 +475,43 @@ fn steps(
     for line in suggest.stderr.lines() {
         eprintln!("      ! {line}");
     }
-    let dropin_dir = format!("/etc/systemd/system/{unit}.d");
-    let dropin = format!("{dropin_dir}/sysprof.conf");
-    guest.exec_ok(&["mkdir", "-p", &dropin_dir], STEP)?;
-    guest.exec_ok(
-        &["cp", &format!("{SHARE_IN_GUEST}/{dropin_name}"), &dropin],
-        STEP,
+    outcome.check(
+        suggest.stderr.lines().any(|l| {
+            l.starts_with("exposure (systemd-analyze security): ") && l.contains("(online) →")
+        }),
+        "suggest --unit printed the exposure before (online) → after",
+        suggest.stderr.trim(),
+    );
+    outcome.check(
+        suggest.stderr.contains("changes to the current settings"),
+        "suggest --unit printed the changes to the current settings",
+        suggest.stderr.trim(),
+    );
+    let apply = guest.exec(
+        &[
+            &sysprof,
+            "apply",
+            "--unit",
+            unit,
+            "--settle",
+            "5s",
+            "--check-cmd",
+            service.health_cmd,
+        ],
+        RESTART,
     )?;
+    for line in apply.stderr.lines() {
+        eprintln!("      apply: {line}");
+    }
+    let restarted = outcome.check(
+        apply.ok(),
+        format!("sysprof apply --unit {unit} (restart, 5 s settle, health command) exited 0"),
+        apply.summary(),
+    );
     let verify = guest.exec(&["systemd-analyze", "verify", "--man=no", unit], STEP)?;
     for line in verify.stderr.lines().chain(verify.stdout.lines()) {
         eprintln!("      verify: {line}");
     }
-    guest.exec_ok(&["systemctl", "daemon-reload"], STEP)?;
-    let restart = guest.exec(&["systemctl", "restart", unit], RESTART)?;
-    let restarted = outcome.check(
-        restart.ok(),
-        format!("systemctl restart {unit} with the drop-in"),
-        restart.summary(),
-    );
     let state = is_active(guest, unit)?;
     outcome.check(
         state == "active",
@@ -468,6 +524,24 @@ fn steps(
         Ok(what) => outcome.check(true, format!("works hardened: {what}"), ""),
         Err(e) => outcome.check(false, "works hardened", format!("{e:#}")),
     };
+    if service.reloads {
+        let reload = guest.exec(&["systemctl", "reload", unit], RESTART)?;
+        outcome.check(
+            reload.ok(),
+            format!("systemctl reload {unit} with the drop-in"),
+            reload.summary(),
+        );
+        let state = is_active(guest, unit)?;
+        let works = (service.exercise)(guest, "hardened-reloaded");
+        outcome.check(
+            state == "active" && works.is_ok(),
+            format!("{unit} still active and serving after the reload"),
+            format!(
+                "{state}; {}",
+                works.err().map(|e| format!("{e:#}")).unwrap_or_default()
+            ),
+        );
+    }
     if !restarted || works.is_err() {
         save_journal(guest, share, unit);
         outcome.journal_saved = true;
@@ -535,9 +609,15 @@ fn steps(
         format!("systemd-analyze security exposure {wording}"),
         format!("{exposure_before} → {exposure_after}"),
     );
+    outcome.check(
+        exposure_value(&exposure_after).is_some_and(|a| a <= service.exposure_at_most),
+        format!("exposure at most {:.1}", service.exposure_at_most),
+        &exposure_after,
+    );
 
     // Replay: the recorded behaviour under the vendor unit plus every drop-in.
     let fragment = property(guest, unit, "FragmentPath")?;
+    let applied = format!("/etc/systemd/system/{unit}.d/{APPLIED}");
     let dropins = property(guest, unit, "DropInPaths")?;
     let mut check_argv = vec![sysprof.clone(), "check".into(), trace_in_guest.clone()];
     for policy in std::iter::once(fragment.as_str()).chain(dropins.split_whitespace()) {
@@ -550,6 +630,104 @@ fn steps(
         replay.ok(),
         format!("sysprof check {}", argv[2..].join(" ")),
         format!("{}\n{}", replay.summary(), replay.stdout.trim_end()),
+    );
+    for (name, text) in [
+        (
+            format!("{unit}.vendor.service"),
+            fs_read_guest(guest, &fragment)?,
+        ),
+        (
+            format!("{unit}.applied.conf"),
+            fs_read_guest(guest, &applied)?,
+        ),
+    ] {
+        let file = share.join(&name);
+        fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+
+    rollback_and_revert(service, guest, share, &sysprof, outcome)
+}
+
+const APPLIED: &str = "50-sysprof.conf";
+
+fn fs_read_guest(guest: &Container, path: &str) -> Result<String> {
+    Ok(guest.exec_ok(&["cat", path], STEP)?.stdout)
+}
+
+/// A drop-in that breaks the service must be caught by `apply`'s health check and rolled back
+/// to the drop-in before it; `revert` then removes sysprof's drop-in altogether.
+fn rollback_and_revert(
+    service: &Service,
+    guest: &Container,
+    share: &Path,
+    sysprof: &str,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let unit = service.unit;
+    let applied = format!("/etc/systemd/system/{unit}.d/{APPLIED}");
+    let good = fs_read_guest(guest, &applied)?;
+    // Sockets are the service's whole job: denying them kills it at its first socket() call.
+    let broken = "[Service]\nSystemCallFilter=~@network-io\nSystemCallErrorNumber=\n";
+    fs::write(share.join("broken.conf"), broken).context("cannot write broken.conf")?;
+    let apply = guest.exec(
+        &[
+            sysprof,
+            "apply",
+            "--unit",
+            unit,
+            "--settle",
+            "3s",
+            "--check-cmd",
+            service.health_cmd,
+            "--dropin",
+            &format!("{SHARE_IN_GUEST}/broken.conf"),
+        ],
+        RESTART,
+    )?;
+    for line in apply.stderr.lines() {
+        eprintln!("      apply (broken): {line}");
+    }
+    outcome.check(
+        apply.status.code() == Some(1),
+        "a breaking drop-in: apply exits 1 (health check failed, rolled back)",
+        apply.summary(),
+    );
+    outcome.check(
+        apply.stderr.contains("failed its health check") && apply.stderr.contains("rolled back:"),
+        "apply said why and that it rolled back",
+        apply.stderr.trim(),
+    );
+    outcome.check(
+        apply.stderr.contains("status=31/SYS")
+            || apply.stderr.contains("ExecMainStatus=31")
+            || apply.stderr.contains("Bad system call"),
+        "apply showed the journal's reason (SIGSYS from the filter)",
+        apply.stderr.trim(),
+    );
+    let restored = fs_read_guest(guest, &applied)?;
+    outcome.check(
+        restored == good,
+        "the drop-in before the broken one is back in place",
+        "different content",
+    );
+    let state = is_active(guest, unit)?;
+    let works = (service.exercise)(guest, "rolled-back");
+    outcome.check(
+        state == "active" && works.is_ok(),
+        format!("{unit} active and working after the rollback"),
+        format!(
+            "{state}; {}",
+            works.err().map(|e| format!("{e:#}")).unwrap_or_default()
+        ),
+    );
+
+    let revert = guest.exec(&[sysprof, "revert", "--unit", unit], RESTART)?;
+    let dropins = property(guest, unit, "DropInPaths")?;
+    let state = is_active(guest, unit)?;
+    outcome.check(
+        revert.ok() && !dropins.contains(APPLIED) && state == "active",
+        format!("sysprof revert --unit {unit}: drop-in removed, unit active"),
+        format!("{}; DropInPaths={dropins}; {state}", revert.summary()),
     );
     Ok(())
 }

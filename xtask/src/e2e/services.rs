@@ -38,6 +38,12 @@ pub struct Service {
     /// The vendor unit has no sandbox to speak of: the drop-in must lower the exposure. Units
     /// that come hardened (Debian's redis scores 1.1) must at least not get worse.
     pub exposure_must_drop: bool,
+    /// The highest exposure the hardened unit may score (issue 5: nginx ≤ 2.5).
+    pub exposure_at_most: f64,
+    /// `systemctl reload` is part of the unit's life (nginx re-reads its configuration).
+    pub reloads: bool,
+    /// A shell command that succeeds only when the service answers (`apply --check-cmd`).
+    pub health_cmd: &'static str,
 }
 
 pub const SERVICES: &[Service] = &[
@@ -49,6 +55,9 @@ pub const SERVICES: &[Service] = &[
         exercise: nginx_exercise,
         evidence: nginx_evidence,
         exposure_must_drop: true,
+        exposure_at_most: 2.5,
+        reloads: true,
+        health_cmd: "curl -fsS --max-time 5 -o /dev/null http://127.0.0.1/",
     },
     Service {
         unit: "redis-server.service",
@@ -58,6 +67,9 @@ pub const SERVICES: &[Service] = &[
         exercise: redis_exercise,
         evidence: redis_evidence,
         exposure_must_drop: false,
+        exposure_at_most: 1.1,
+        reloads: false,
+        health_cmd: "redis-cli -h 127.0.0.1 PING | grep -qx PONG",
     },
 ];
 

@@ -179,14 +179,10 @@ pub fn respect_current(suggestion: &mut Suggestion, current: &[UnitFile], groups
             .or(state.read_only)
             .map(|by| format!("the unit's own {by} keeps it from being written"))
     });
-    narrow_paths(suggestion, "ExecPaths", |path| {
-        let state = table.lookup(path);
-        state
-            .inaccessible
-            .or(state.hidden)
-            .or(state.noexec)
-            .map(|by| format!("the unit's own {by} keeps it from being executed"))
-    });
+    // ExecPaths= is left alone: every file it lists was executed under the unit's current
+    // settings, so it is executable there already, and systemd resolves symlinks when it
+    // mounts ExecPaths= (Debian's redis lists the symlink /usr/bin/redis-server; the trace has
+    // its target), which a path-only model cannot follow.
 
     if let Some(after) = merged(suggestion, current, groups) {
         let still: Vec<String> = groups
