@@ -245,3 +245,106 @@ fn fixtures_replay() {
         assert!(lines[0].contains(&needed), "{}: {}", fx.name, lines[0]);
     }
 }
+
+/// Units recorded for real by `cargo xtask e2e` (eBPF, systemd 252 in nspawn, Debian's nginx and
+/// redis under traffic, a restart and a reload) with the vendor unit and the drop-in `sysprof
+/// apply` installed there: the suggestion stays reproducible, and the recorded behaviour passes
+/// the applied policy — a new release that needs more fails here, not in production.
+#[test]
+fn recorded_units_replay() {
+    for (name, at_most) in [("nginx", 2.5), ("redis-server", 1.1)] {
+        let dir = root().join("tests/fixtures/units").join(name);
+        let rel = |f: &str| format!("tests/fixtures/units/{name}/{f}");
+        let o = sysprof(&[
+            "-q",
+            "suggest",
+            "--policy",
+            &rel("vendor.service"),
+            "--explain",
+            "--systemd-version",
+            "252",
+            "--syscall-groups",
+            GROUPS,
+            &rel("trace.json"),
+        ]);
+        assert!(o.status.success(), "{name}: suggest: {}", text(&o.stderr));
+        let suggested = text(&o.stdout);
+        golden(&dir.join("suggest.conf"), &suggested);
+
+        // What `apply` installed in the guest is the same suggestion (comments aside).
+        let applied = std::fs::read_to_string(dir.join("applied.conf")).expect("applied.conf");
+        let directives = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(directives(&suggested), directives(&applied), "{name}");
+
+        // The recorded behaviour passes the vendor unit with the applied drop-in …
+        let ok = sysprof(&[
+            "check",
+            &rel("trace.json"),
+            "-p",
+            &rel("vendor.service"),
+            "-p",
+            &rel("applied.conf"),
+            "--systemd-version",
+            "252",
+            "--syscall-groups",
+            GROUPS,
+        ]);
+        assert_eq!(
+            (ok.status.code(), text(&ok.stdout).as_str()),
+            (Some(0), ""),
+            "{name}: check against the applied policy: {}",
+            text(&ok.stderr)
+        );
+        // … and exactly one violation appears when the policy loses one recorded syscall.
+        let needed = applied
+            .lines()
+            .filter_map(|l| l.strip_prefix("SystemCallFilter="))
+            .find_map(|v| v.split_whitespace().find(|w| !w.starts_with('@')))
+            .unwrap_or_else(|| panic!("{name}: no syscall in applied.conf"))
+            .to_owned();
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let broken = tmp.path().join("broken.conf");
+        std::fs::write(&broken, format!("[Service]\nSystemCallFilter=~{needed}\n")).expect("write");
+        let bad = sysprof(&[
+            "check",
+            &rel("trace.json"),
+            "-p",
+            &rel("vendor.service"),
+            "-p",
+            &rel("applied.conf"),
+            "-p",
+            &broken.to_string_lossy(),
+            "--systemd-version",
+            "252",
+            "--syscall-groups",
+            GROUPS,
+        ]);
+        let out = text(&bad.stdout);
+        assert_eq!(bad.status.code(), Some(1), "{name}: {out}");
+        assert_eq!(out.lines().count(), 1, "{name}: {out}");
+        assert!(out.contains(&needed), "{name}: {out}");
+
+        // systemd scores the hardened unit as the e2e measured it.
+        let unit = format!("{name}.service");
+        let unit_dir = tmp.path().join("unit");
+        std::fs::create_dir_all(unit_dir.join(format!("{unit}.d"))).expect("mkdir");
+        std::fs::copy(dir.join("vendor.service"), unit_dir.join(&unit)).expect("copy");
+        std::fs::copy(
+            dir.join("applied.conf"),
+            unit_dir.join(format!("{unit}.d/50-sysprof.conf")),
+        )
+        .expect("copy");
+        let (report, _) = analyze(
+            &["security", "--offline=yes", &format!("./{unit}")],
+            &unit_dir,
+        );
+        let after = exposure(&report);
+        eprintln!("{name}: exposure with the applied drop-in {after}");
+        assert!(after <= at_most, "{name}: exposure {after} > {at_most}");
+    }
+}
