@@ -44,6 +44,11 @@ pub struct Service {
     pub reloads: bool,
     /// A shell command that succeeds only when the service answers (`apply --check-cmd`).
     pub health_cmd: &'static str,
+    /// Restart through `record --restart` (as soon as the recorder is attached) instead of a
+    /// `systemctl restart` between two rounds of traffic.
+    pub restart_by_recorder: bool,
+    /// The unit sets a seccomp filter of its own: `record` must warn about it.
+    pub has_seccomp: bool,
 }
 
 pub const SERVICES: &[Service] = &[
@@ -58,6 +63,8 @@ pub const SERVICES: &[Service] = &[
         exposure_at_most: 2.5,
         reloads: true,
         health_cmd: "curl -fsS --max-time 5 -o /dev/null http://127.0.0.1/",
+        restart_by_recorder: false,
+        has_seccomp: false,
     },
     Service {
         unit: "redis-server.service",
@@ -70,6 +77,8 @@ pub const SERVICES: &[Service] = &[
         exposure_at_most: 1.1,
         reloads: false,
         health_cmd: "redis-cli -h 127.0.0.1 PING | grep -qx PONG",
+        restart_by_recorder: true,
+        has_seccomp: true,
     },
 ];
 
