@@ -10,6 +10,7 @@
  *   cap_capable_btf -> cap_capable_tp      (capability checks with stack)
  *   cgroup_mkdir_btf -> cgroup_mkdir_tp    (follow new / re-created cgroups)
  *   cgroup_attach_btf -> cgroup_attach_tp  (processes moved in: ignored until exec)
+ *   signal_generate_btf                    (signals sent to the target: reloads, rotation)
  *   sys_exit_detail                        (attached to many syscalls:sys_exit_*)
  *   process_exec_btf, process_fork_btf, process_exit_btf
  */
@@ -1260,6 +1261,31 @@ int cgroup_mkdir_tp(struct cgroup_mkdir_record *ctx)
 	bpf_probe_read_kernel_str(s->cg.name, sizeof(s->cg.name), path);
 	if (bpf_map_lookup_elem(&watch_cgroups, &s->cg))
 		add_cgroup(ctx->id, path, true);
+	return 0;
+}
+
+/* A signal sent to a target process (SIGHUP for a reload, SIGUSR1 for log
+ * rotation, ...): part of the lifecycle the recording saw. */
+SEC("tp_btf/signal_generate")
+int BPF_PROG(signal_generate_btf, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	if (result != 0 && result != 2)
+		return 0; /* only delivered (0) or already pending (2), not ignored or lost */
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	if (cfg_filter_mode == SP_FILTER_TGID) {
+		if (!bpf_map_lookup_elem(&target_tgids, &tgid))
+			return 0;
+	} else {
+		if (!is_target_cgroup(BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id)) || in_setup(tgid))
+			return 0;
+	}
+	struct scratch *s = scratch_get();
+	if (!s)
+		return 0;
+	reset_event(&s->ev, SP_EV_SIGNAL, 0);
+	s->ev.arg0 = sig;
+	emit_unique(&s->ev, sig);
 	return 0;
 }
 

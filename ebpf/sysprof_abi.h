@@ -54,6 +54,7 @@
 #define SP_EV_REALTIME 10   /* realtime policy arg0 requested */
 #define SP_EV_PATHOP 11     /* a path-taking syscall returned (mkdir, unlink, chmod, mount, ...) */
 #define SP_EV_CGROUP 12     /* a cgroup (arg0 = id) was added to the targets */
+#define SP_EV_SIGNAL 13     /* a target process was sent signal arg0 */
 
 /* Event flags (`sp_event.flags`). */
 #define SP_F_PATH_TRUNCATED (1u << 0) /* `path` was cut at SP_PATH_MAX or the walk depth */

@@ -325,3 +325,47 @@ fn unit_restart_is_caught_inside_a_cgroup_namespace() {
         "set-up recorded: {execs}"
     );
 }
+
+#[test]
+fn signals_and_the_last_news_are_recorded_by_both_backends() {
+    if !privileged() {
+        return;
+    }
+    for backend in ["ptrace", "ebpf"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("t.json");
+        let o = sysprof()
+            .args(["-q", "record", "--backend", backend, "-o"])
+            .arg(&out)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "trap : HUP USR1; kill -HUP $$; kill -USR1 $$; sleep 0.3; cat /etc/hostname",
+            ])
+            .output()
+            .expect("run");
+        assert!(o.status.success(), "{backend}: {}", stderr(&o));
+        let t = trace_json(&out);
+        assert_eq!(t["version"], 2);
+        let lifecycle = &t["meta"]["lifecycle"];
+        let signals: Vec<&str> = lifecycle["signals"]
+            .as_array()
+            .expect("signals")
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
+        assert!(
+            signals.contains(&"SIGHUP") && signals.contains(&"SIGUSR1"),
+            "{backend}: {signals:?}"
+        );
+        // The last new observation (cat's files) came after the start and not after the end.
+        let last = lifecycle["last_new_behaviour"].as_str().expect("last news");
+        let start = t["meta"]["start"].as_str().expect("start");
+        let end = t["meta"]["end"].as_str().expect("end");
+        assert!(
+            start <= last && last <= end,
+            "{backend}: {start} {last} {end}"
+        );
+    }
+}

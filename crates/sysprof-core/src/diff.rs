@@ -51,6 +51,9 @@ pub fn observations(trace: &Trace) -> BTreeSet<String> {
     for p in &trace.personalities {
         out.insert(format!("personality {p}"));
     }
+    for signal in &trace.meta.lifecycle.signals {
+        out.insert(format!("signal {signal}"));
+    }
     for r in &trace.realtime {
         out.insert(format!("realtime {} {}", r.syscall, r.policy));
     }

@@ -311,6 +311,8 @@ pub enum Event {
     },
     /// A process or thread was created (for the integrity counters).
     ProcessStarted,
+    /// A target process was sent a signal (`SIGHUP`: reload; `SIGUSR1`: log rotation; …).
+    Signal { name: String },
 }
 
 /// Socket address operations.

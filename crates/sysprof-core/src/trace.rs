@@ -11,8 +11,10 @@ use std::io::{Read, Write};
 
 /// The value of the `format` field.
 pub const FORMAT: &str = "sysprof-trace";
-/// The only version this build reads and writes.
-pub const VERSION: u32 = 1;
+/// The version this build writes.
+pub const VERSION: u32 = 2;
+/// The versions this build reads: 1 (no `meta.lifecycle`) and 2.
+pub const READABLE_VERSIONS: [u32; 2] = [1, 2];
 /// Traces larger than this are refused rather than read into memory.
 pub const MAX_TRACE_BYTES: u64 = 1 << 30;
 
@@ -27,7 +29,7 @@ pub enum TraceError {
     TooLarge,
     #[error("not a sysprof trace: {0}")]
     NotATrace(String),
-    #[error("unsupported trace version {found} (this sysprof reads version {VERSION})")]
+    #[error("unsupported trace version {found} (this sysprof reads versions 1 and {VERSION})")]
     UnsupportedVersion { found: u64 },
     #[error("malformed trace: {0}")]
     Malformed(String),
@@ -137,6 +139,61 @@ pub struct Meta {
     pub end: Option<String>,
     #[serde(default)]
     pub integrity: Integrity,
+    /// Which parts of a unit's life the recording saw (version 2; empty in version 1 traces).
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+}
+
+/// A part of a service's life: each runs code (ExecStartPre=, ExecReload=, ExecStop=, start-up
+/// paths) that the others may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The unit started (a new invocation) while recording.
+    Start,
+    /// It started from the state a reboot leaves: its runtime state under /run removed.
+    ColdStart,
+    /// `systemctl reload` (ExecReload=) ran.
+    Reload,
+    /// `systemctl restart`.
+    Restart,
+    /// The unit stopped (ExecStop=, ExecStopPost=).
+    Stop,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 5] = [
+        Phase::Start,
+        Phase::ColdStart,
+        Phase::Reload,
+        Phase::Restart,
+        Phase::Stop,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Start => "start",
+            Phase::ColdStart => "cold-start",
+            Phase::Reload => "reload",
+            Phase::Restart => "restart",
+            Phase::Stop => "stop",
+        }
+    }
+}
+
+/// Coverage of a recording: the lifecycle phases and signals it saw, and how fresh its last
+/// new observation is (a recording whose last news is old has likely seen it all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    #[serde(default)]
+    pub phases: BTreeSet<Phase>,
+    /// Signals the target's processes were sent (`SIGHUP`, `SIGUSR1`, …: reloads, log rotation).
+    #[serde(default)]
+    pub signals: BTreeSet<String>,
+    /// RFC 3339 UTC time of the last observation that was new to the recording.
+    #[serde(default)]
+    pub last_new_behaviour: Option<String>,
 }
 
 /// A system call used through an ABI.
@@ -330,6 +387,24 @@ impl Trace {
         }
     }
 
+    /// How many distinct observations the trace holds (grows only when something new is seen).
+    pub fn distinct_observations(&self) -> usize {
+        self.syscalls.len()
+            + self.capabilities.len()
+            + self.files.len()
+            + self.execs.len()
+            + self.sockets.len()
+            + self.addresses.len()
+            + self.namespaces.len()
+            + self.personalities.len()
+            + self.realtime.len()
+            + self.memory.len()
+            + self.setid_modes.len()
+            + self.devices.len()
+            + self.mounts.len()
+            + self.meta.lifecycle.signals.len()
+    }
+
     /// Folds one observation into the evidence.
     pub fn record(&mut self, event: Event) {
         match event {
@@ -454,6 +529,9 @@ impl Trace {
                 });
             }
             Event::ProcessStarted => self.meta.integrity.processes += 1,
+            Event::Signal { name } => {
+                self.meta.lifecycle.signals.insert(name);
+            }
         }
     }
 
@@ -478,6 +556,16 @@ impl Trace {
             (a, b) => a.or(b),
         };
         m.integrity.add(&other.meta.integrity);
+        let l = &mut m.lifecycle;
+        l.phases.extend(other.meta.lifecycle.phases);
+        l.signals.extend(other.meta.lifecycle.signals);
+        l.last_new_behaviour = match (
+            l.last_new_behaviour.take(),
+            other.meta.lifecycle.last_new_behaviour,
+        ) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
         self.syscalls.extend(other.syscalls);
         self.capabilities.extend(other.capabilities);
         self.files.extend(other.files);
@@ -560,11 +648,21 @@ impl Trace {
             None => return Err(TraceError::NotATrace("no \"format\" field".into())),
         }
         match obj.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) if READABLE_VERSIONS.iter().any(|&r| u64::from(r) == v) => {}
             Some(found) => return Err(TraceError::UnsupportedVersion { found }),
             None => return Err(TraceError::Malformed("no numeric \"version\" field".into())),
         }
-        serde_json::from_value(value).map_err(|e| TraceError::Malformed(e.to_string()))
+        let v1 = obj.get("version").and_then(|v| v.as_u64()) == Some(1);
+        if v1 && obj.get("meta").and_then(|m| m.get("lifecycle")).is_some() {
+            return Err(TraceError::Malformed(
+                "meta.lifecycle is not part of version 1".into(),
+            ));
+        }
+        let mut trace: Trace =
+            serde_json::from_value(value).map_err(|e| TraceError::Malformed(e.to_string()))?;
+        // Read into the current model: written again, it is a current-version trace.
+        trace.version = VERSION;
+        Ok(trace)
     }
 }
 
@@ -671,5 +769,48 @@ mod tests {
         assert_eq!(a.meta.start.as_deref(), Some("2025-12-31T23:00:00Z"));
         assert_eq!(a.meta.end.as_deref(), Some("2026-01-01T00:10:00Z"));
         assert_eq!(a.meta.integrity.lines_unparsed, 3);
+    }
+
+    #[test]
+    fn version_1_traces_are_read_and_lifecycle_is_version_2_only() {
+        let v1 = r#"{"format":"sysprof-trace","version":1,"meta":{"tool_versions":[],"backends":[],"kernels":[],"arch":"x86_64","targets":[]}}"#;
+        let t = Trace::from_slice(v1.as_bytes()).expect("version 1 reads");
+        assert_eq!(t.version, VERSION);
+        assert_eq!(t.meta.lifecycle, Lifecycle::default());
+        assert!(
+            t.to_json().contains("\"version\": 2"),
+            "written as the current version"
+        );
+        let bad = v1.replace(r#""targets":[]"#, r#""targets":[],"lifecycle":{}"#);
+        let err = Trace::from_slice(bad.as_bytes()).expect_err("lifecycle in v1");
+        assert!(err.to_string().contains("not part of version 1"), "{err}");
+    }
+
+    #[test]
+    fn lifecycle_merges_as_a_union_with_the_latest_news() {
+        let mut a = Trace::new("x86_64");
+        a.meta.lifecycle.phases.insert(Phase::Start);
+        a.meta.lifecycle.last_new_behaviour = Some("2026-01-01T00:00:05Z".into());
+        let mut b = Trace::new("x86_64");
+        b.meta.lifecycle.phases.insert(Phase::ColdStart);
+        b.meta.lifecycle.signals.insert("SIGHUP".into());
+        b.meta.lifecycle.last_new_behaviour = Some("2026-01-01T00:01:00Z".into());
+        a.merge(b);
+        assert_eq!(
+            a.meta
+                .lifecycle
+                .phases
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>(),
+            ["start", "cold-start"]
+        );
+        assert!(a.meta.lifecycle.signals.contains("SIGHUP"));
+        assert_eq!(
+            a.meta.lifecycle.last_new_behaviour.as_deref(),
+            Some("2026-01-01T00:01:00Z")
+        );
+        let back = Trace::from_slice(a.to_json().as_bytes()).expect("round trip");
+        assert_eq!(back, a);
     }
 }

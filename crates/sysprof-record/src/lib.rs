@@ -77,6 +77,38 @@ pub struct Progress {
     /// Set once the backend is recording (hooks attached, target set up): events from then on
     /// are seen.
     pub recording: AtomicBool,
+    /// Distinct observations so far, and when that number last grew (milliseconds since
+    /// [`Progress::epoch`]): how long the recording has seen nothing new (`--until-stable`).
+    pub distinct: std::sync::atomic::AtomicU64,
+    pub last_new_ms: std::sync::atomic::AtomicU64,
+    epoch: std::sync::OnceLock<std::time::Instant>,
+}
+
+impl Progress {
+    /// The instant `last_new_ms` counts from (the first call fixes it).
+    pub fn epoch(&self) -> std::time::Instant {
+        *self.epoch.get_or_init(std::time::Instant::now)
+    }
+
+    /// A backend reports its number of distinct observations; returns true when it grew.
+    pub fn observe_distinct(&self, total: u64) -> bool {
+        let before = self.distinct.swap(total, Ordering::Relaxed);
+        if total > before {
+            let ms = u64::try_from(self.epoch().elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.last_new_ms.store(ms, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How long nothing new has been observed.
+    pub fn quiet_for(&self) -> std::time::Duration {
+        let now = self.epoch().elapsed();
+        now.saturating_sub(std::time::Duration::from_millis(
+            self.last_new_ms.load(Ordering::Relaxed),
+        ))
+    }
 }
 
 /// The result of a recording.

@@ -375,6 +375,16 @@ impl Engine {
             }
             Some(b'-') if rest.starts_with(b"--- ") && rest.ends_with(b" ---") => {
                 self.ensure_process(pid, None);
+                // `--- SIGHUP {si_signo=SIGHUP, …} ---`: a signal reached a traced process.
+                let name = rest[4..]
+                    .split(|&b| b == b' ')
+                    .next()
+                    .filter(|n| n.starts_with(b"SIG") && n.iter().all(u8::is_ascii_alphanumeric));
+                if let Some(name) = name {
+                    self.sink.trace.record(crate::event::Event::Signal {
+                        name: String::from_utf8_lossy(name).into_owned(),
+                    });
+                }
                 Ok(())
             }
             Some(b'+') if rest.starts_with(b"+++ ") && rest.ends_with(b" +++") => {

@@ -303,6 +303,11 @@ fn signal_exit_and_notice_lines_are_understood() {
     assert_eq!(report.unparsed, 0, "{:?}", report.samples);
     assert_eq!(report.lines, 11);
     assert_eq!(syscalls(&trace, Abi::X86_64), ["restart_syscall"]);
+    // The delivered signal is kept; "stopped by SIGSTOP" is a notice, not a signal name.
+    assert_eq!(
+        trace.meta.lifecycle.signals.iter().collect::<Vec<_>>(),
+        ["SIGCHLD"]
+    );
 }
 
 #[test]

@@ -248,6 +248,7 @@ impl<'a> Builder<'a> {
                 i.events_lost, i.paths_truncated, i.paths_lossy, i.paths_unresolved, i.lines_unparsed
             ));
         }
+        self.lifecycle_coverage();
         self.syscall_filter();
         self.emit(
             "SystemCallErrorNumber",
@@ -268,6 +269,35 @@ impl<'a> Builder<'a> {
         self.restrictions();
         self.private_users();
         self.umask();
+    }
+
+    /// A unit's recording shows only the phases of its life that happened while it ran: code that
+    /// runs only at a cold start, a reload or a stop is missing from the evidence otherwise.
+    fn lifecycle_coverage(&mut self) {
+        use crate::trace::{Phase, Target};
+        if !self
+            .trace
+            .meta
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::Unit(_)))
+        {
+            return;
+        }
+        let seen = &self.trace.meta.lifecycle.phases;
+        let missing: Vec<&str> = [Phase::Start, Phase::ColdStart, Phase::Reload, Phase::Stop]
+            .into_iter()
+            .filter(|p| !seen.contains(p))
+            .map(Phase::as_str)
+            .collect();
+        if !missing.is_empty() {
+            self.warnings.push(format!(
+                "the recording never saw the unit's {}: what only those run (ExecStartPre=, \
+                 first-start set-up such as creating and chowning directories, ExecReload=, \
+                 ExecStop=) is missing from this suggestion; record with --exercise to cover them",
+                missing.join(", ")
+            ));
+        }
     }
 
     fn syscall_filter(&mut self) {

@@ -420,3 +420,56 @@ fn list_settings_are_reset_before_they_are_set() {
     }
     assert!(values(&s, "SystemCallFilter").concat().contains("clone3"));
 }
+
+#[test]
+fn unit_recordings_warn_about_lifecycle_phases_never_seen() {
+    use crate::trace::{Phase, Target};
+    let mut trace = Trace::new("x86_64");
+    trace
+        .meta
+        .targets
+        .insert(Target::Unit("nginx.service".into()));
+    trace
+        .meta
+        .lifecycle
+        .phases
+        .extend([Phase::Start, Phase::Reload]);
+    let s = suggest(
+        &trace,
+        &facts(252),
+        SuggestOptions {
+            level: Level::Strict,
+        },
+    );
+    let warning = s
+        .warnings
+        .iter()
+        .find(|w| w.contains("never saw"))
+        .expect("a coverage warning");
+    assert!(warning.contains("cold-start, stop"), "{warning}");
+    assert!(!warning.contains("reload"), "{warning}");
+
+    trace.meta.lifecycle.phases.extend(Phase::ALL);
+    let s = suggest(
+        &trace,
+        &facts(252),
+        SuggestOptions {
+            level: Level::Strict,
+        },
+    );
+    assert!(!s.warnings.iter().any(|w| w.contains("never saw")));
+
+    let mut command = Trace::new("x86_64");
+    command
+        .meta
+        .targets
+        .insert(Target::Command(vec!["/bin/true".into()]));
+    let s = suggest(
+        &command,
+        &facts(252),
+        SuggestOptions {
+            level: Level::Strict,
+        },
+    );
+    assert!(!s.warnings.iter().any(|w| w.contains("never saw")));
+}

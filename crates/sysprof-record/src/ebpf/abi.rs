@@ -31,6 +31,7 @@ pub const SP_EV_PERSONALITY: u32 = 9;
 pub const SP_EV_REALTIME: u32 = 10;
 pub const SP_EV_PATHOP: u32 = 11;
 pub const SP_EV_CGROUP: u32 = 12;
+pub const SP_EV_SIGNAL: u32 = 13;
 
 pub const SP_F_PATH_TRUNCATED: u32 = 1 << 0;
 pub const SP_F_NAME_TRUNCATED: u32 = 1 << 1;
@@ -439,6 +440,7 @@ mod tests {
             ("SP_EV_REALTIME", SP_EV_REALTIME.into()),
             ("SP_EV_PATHOP", SP_EV_PATHOP.into()),
             ("SP_EV_CGROUP", SP_EV_CGROUP.into()),
+            ("SP_EV_SIGNAL", SP_EV_SIGNAL.into()),
             ("SP_F_PATH_TRUNCATED", SP_F_PATH_TRUNCATED.into()),
             ("SP_F_NAME_TRUNCATED", SP_F_NAME_TRUNCATED.into()),
             ("SP_F_HAS_PATH", SP_F_HAS_PATH.into()),

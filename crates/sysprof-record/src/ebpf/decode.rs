@@ -199,6 +199,11 @@ impl Decoder {
                 self.cgroups_followed.push((ev.arg0, path));
                 Vec::new()
             }
+            SP_EV_SIGNAL => i32::try_from(ev.arg0)
+                .ok()
+                .and_then(sysprof_core::tables::signals::name)
+                .map(|name| vec![Event::Signal { name }])
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }

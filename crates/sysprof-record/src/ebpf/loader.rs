@@ -94,6 +94,14 @@ pub const HOOKS: &[HookSpec] = &[
         ],
     },
     HookSpec {
+        hook: "signals",
+        what: "signals sent to the target (reloads, log rotation)",
+        variants: &[(
+            "signal_generate_btf",
+            Attach::BtfTracePoint("signal_generate"),
+        )],
+    },
+    HookSpec {
         hook: "cgroup-attach",
         what: "leaving out a unit's set-up by systemd before its first exec",
         variants: &[

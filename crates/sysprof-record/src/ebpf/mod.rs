@@ -270,6 +270,7 @@ pub fn record(
     trace.meta.start = Some(crate::host::now_rfc3339());
 
     let mut lifetime = setup_target(target, &mut maps, &mut warnings)?;
+    progress.epoch();
     progress.recording.store(true, Ordering::SeqCst);
     let started = Instant::now();
     let deadline = opts.duration.map(|d| started + d);
@@ -292,6 +293,10 @@ pub fn record(
             progress
                 .processes
                 .store(maps.counters().processes, Ordering::Relaxed);
+            let distinct = trace.distinct_observations() + maps.syscalls().len();
+            if progress.observe_distinct(distinct as u64) {
+                trace.meta.lifecycle.last_new_behaviour = Some(crate::host::now_rfc3339());
+            }
         }
         if stop.is_raised() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
@@ -329,6 +334,10 @@ pub fn record(
             }
         }
         trace.record(Event::Syscall { abi, name });
+    }
+    // What arrived after the last progress tick (the end of a short command) is news too.
+    if progress.observe_distinct(trace.distinct_observations() as u64) {
+        trace.meta.lifecycle.last_new_behaviour = Some(crate::host::now_rfc3339());
     }
     let integrity = &mut trace.meta.integrity;
     integrity.events_lost += counters.events_lost;

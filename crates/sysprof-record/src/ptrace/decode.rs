@@ -229,11 +229,30 @@ impl<'p> Decoder<'p> {
 
     fn record(&mut self, event: Event) {
         let is_file = matches!(event, Event::File { .. });
+        let before = self.trace.distinct_observations();
         self.trace.record(event);
         if is_file {
             self.progress
                 .files_distinct
                 .store(self.trace.files.len() as u64, Ordering::Relaxed);
+        }
+        self.note_if_new(before);
+    }
+
+    /// Publishes the time of the last new observation when `before` (the count before a
+    /// record) grew: for `--until-stable` and `meta.lifecycle`.
+    fn note_if_new(&mut self, before: usize) {
+        let after = self.trace.distinct_observations();
+        if after > before {
+            self.progress.observe_distinct(after as u64);
+            self.trace.meta.lifecycle.last_new_behaviour = Some(crate::host::now_rfc3339());
+        }
+    }
+
+    /// A signal is being delivered to a tracee.
+    pub fn signal_delivered(&mut self, signal: i32) {
+        if let Some(name) = sysprof_core::tables::signals::name(signal) {
+            self.record(Event::Signal { name });
         }
     }
 
@@ -367,7 +386,9 @@ impl<'p> Decoder<'p> {
                     .ok()
                     .and_then(|nr| syscalls::name(abi, nr));
                 let name = known.map_or_else(|| format!("syscall_{index}"), str::to_owned);
+                let before = self.trace.distinct_observations();
                 self.trace.record(Event::Syscall { abi, name });
+                self.note_if_new(before);
                 self.progress
                     .syscalls_distinct
                     .store(self.trace.syscalls.len() as u64, Ordering::Relaxed);

@@ -180,7 +180,8 @@ impl<'p> Tracer<'p> {
             }
             Wait::Signal { pid, signal } => {
                 self.ensure(pid);
-                // A signal-delivery-stop: hand the signal on, unchanged.
+                // A signal-delivery-stop: note it, then hand the signal on, unchanged.
+                self.decoder.signal_delivered(signal);
                 self.resume(pid, signal);
             }
             Wait::Other => {}
