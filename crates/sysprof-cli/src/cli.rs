@@ -102,8 +102,19 @@ pub struct RecordArgs {
     pub output: Option<PathBuf>,
     /// With --unit: restart the unit once recording has started, so its start-up is seen from
     /// the first exec.
-    #[arg(long, requires = "unit")]
+    #[arg(long, requires = "unit", conflicts_with = "exercise")]
     pub restart: bool,
+    /// With --unit: drive the unit through stop, cold start (its runtime state under /run
+    /// removed, as after a reboot), reload, restart, stop and start while recording; the
+    /// recording ends when the exercise does. The steps are printed first.
+    #[arg(long, requires = "unit")]
+    pub exercise: bool,
+    /// Let --exercise restart units that could cut this machine off (sshd, dbus, networking, …).
+    #[arg(long, requires = "exercise")]
+    pub yes: bool,
+    /// End the recording once nothing new has been observed for this long (systemd syntax).
+    #[arg(long, value_parser = parse_duration, value_name = "D")]
+    pub until_stable: Option<std::time::Duration>,
     /// ptrace backend: do not pin tracer and tracee to one CPU.
     #[arg(long)]
     pub no_pin: bool,

@@ -11,6 +11,7 @@ use sysprof_core::tables::groups::SyscallGroups;
 use sysprof_core::trace::Trace;
 
 mod check;
+mod exercise;
 mod import;
 mod record;
 mod unit;

@@ -94,6 +94,49 @@ pub fn restart(unit: &str) -> Result<(), SystemdError> {
     run("systemctl", &["restart", "--", unit]).map(drop)
 }
 
+/// `systemctl VERB UNIT` for `start`, `stop` and `reload` (each waits for its job).
+pub fn unit_job(verb: &str, unit: &str) -> Result<(), SystemdError> {
+    run("systemctl", &[verb, "--", unit]).map(drop)
+}
+
+/// When the unit's life last changed: main process start, entering inactive, and the last run
+/// of `ExecReload=` (from its `start_time=[…]`). Two snapshots tell which phases happened
+/// between them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LifeSnapshot {
+    pub started: String,
+    pub stopped: String,
+    pub reloaded: String,
+}
+
+/// The unit's [`LifeSnapshot`] now.
+pub fn life_snapshot(unit: &str) -> Result<LifeSnapshot, SystemdError> {
+    let p = show(
+        unit,
+        &[
+            "ExecMainStartTimestampMonotonic",
+            "InactiveEnterTimestampMonotonic",
+            "ExecReload",
+        ],
+    )?;
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    Ok(LifeSnapshot {
+        started: get("ExecMainStartTimestampMonotonic"),
+        stopped: get("InactiveEnterTimestampMonotonic"),
+        reloaded: last_start_times(&get("ExecReload")),
+    })
+}
+
+/// The `start_time=[…]` fields of an `Exec*=` property as `systemctl show` prints it.
+fn last_start_times(value: &str) -> String {
+    value
+        .split("start_time=[")
+        .skip(1)
+        .filter_map(|rest| rest.split(']').next())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The unit's journal lines since `since` (seconds since the epoch), message text only.
 pub fn journal_since(unit: &str, since: u64) -> Vec<String> {
     let since = format!("@{since}");
@@ -180,6 +223,19 @@ pub fn local_syscall_filter() -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_exec_start_times() {
+        let v = "{ path=/bin/kill ; argv[]=/bin/kill -HUP $MAINPID ; ignore_errors=no ; \
+                 start_time=[Mon 2026-11-23 12:00:01 UTC] ; stop_time=[Mon 2026-11-23 12:00:01 UTC] ; \
+                 pid=77 ; code=exited ; status=0 }";
+        assert_eq!(last_start_times(v), "Mon 2026-11-23 12:00:01 UTC");
+        assert_eq!(
+            last_start_times("{ path=/bin/kill ; start_time=[n/a] }"),
+            "n/a"
+        );
+        assert_eq!(last_start_times(""), "");
+    }
 
     #[test]
     fn parses_exposure_lines() {

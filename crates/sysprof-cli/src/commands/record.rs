@@ -133,11 +133,12 @@ fn spawn_progress(
                 .map(|d| format!(" ({}s left)", d.saturating_sub(elapsed).as_secs()))
                 .unwrap_or_default();
             eprint!(
-                "\r\x1b[K{}s{remaining}  processes {}  syscalls {}  files {}  {rate} events/s",
+                "\r\x1b[K{}s{remaining}  processes {}  syscalls {}  files {}  {rate} events/s  nothing new for {}s",
                 elapsed.as_secs(),
                 progress.processes.load(Ordering::Relaxed),
                 progress.syscalls_distinct.load(Ordering::Relaxed),
                 progress.files_distinct.load(Ordering::Relaxed),
+                progress.quiet_for().as_secs(),
             );
         }
         eprint!("\r\x1b[K");
@@ -165,14 +166,43 @@ fn spawn_restart(
     })
 }
 
+/// What runs alongside a recording: a restart or a whole exercise of the unit, and the
+/// "nothing new for D" end.
+#[derive(Default)]
+struct Drivers {
+    restart: Option<String>,
+    exercise: Option<super::exercise::Plan>,
+    until_stable: Option<Duration>,
+}
+
+/// Ends the recording once nothing new has been seen for `quiet` (after it started).
+fn spawn_until_stable(
+    quiet_needed: Duration,
+    progress: Arc<Progress>,
+    stop: StopFlag,
+    done: StopFlag,
+    reached: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !done.is_raised() && !stop.is_raised() {
+            if progress.recording.load(Ordering::Acquire) && progress.quiet_for() >= quiet_needed {
+                reached.store(true, Ordering::SeqCst);
+                stop.raise();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    })
+}
+
 /// Records `target` with the chosen backend; the trace so far survives Ctrl-C and SIGTERM.
 fn record_target(
     target: &Target,
     backend: BackendChoice,
     opts: &RecordOptions,
-    restart: Option<String>,
+    drivers: Drivers,
     quiet: bool,
-) -> Result<Recording> {
+) -> Result<(Recording, Vec<sysprof_core::trace::Phase>)> {
     let stop = StopFlag::new();
     sysprof_record::signals::install_stop_handlers(&stop)
         .context("cannot install signal handlers")?;
@@ -181,7 +211,43 @@ fn record_target(
     let done = StopFlag::new();
     let ticker =
         show_progress.then(|| spawn_progress(progress.clone(), done.clone(), opts.duration));
-    let restarter = restart.map(|unit| spawn_restart(unit, progress.clone(), done.clone(), quiet));
+    let restarter = drivers
+        .restart
+        .map(|unit| spawn_restart(unit, progress.clone(), done.clone(), quiet));
+    let phases = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // The exercise stops the recording through its own flag, so that is not taken for Ctrl-C.
+    let exercise_done = StopFlag::new();
+    let exerciser = drivers.exercise.map(|plan| {
+        super::exercise::spawn(
+            plan,
+            progress.clone(),
+            exercise_done.clone(),
+            phases.clone(),
+            quiet,
+        )
+    });
+    let stable = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stabiliser = drivers.until_stable.map(|d| {
+        spawn_until_stable(
+            d,
+            progress.clone(),
+            stop.clone(),
+            done.clone(),
+            stable.clone(),
+        )
+    });
+    let forward = exerciser.is_some().then(|| {
+        let (from, to, done) = (exercise_done.clone(), stop.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.is_raised() {
+                if from.is_raised() {
+                    to.raise();
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        })
+    });
     let result = match backend {
         BackendChoice::Ebpf => sysprof_record::ebpf::record(target, opts, &stop, &progress)
             .map_err(anyhow::Error::from),
@@ -189,16 +255,31 @@ fn record_target(
             .map_err(anyhow::Error::from),
     };
     done.raise();
-    if let Some(t) = ticker {
+    // A Ctrl-C during the exercise ends it too (it checks the flag between steps).
+    exercise_done.raise();
+    for t in [ticker, restarter, exerciser, stabiliser, forward]
+        .into_iter()
+        .flatten()
+    {
         let _ = t.join();
     }
-    if let Some(t) = restarter {
-        let _ = t.join();
-    }
-    if stop.is_raised() {
+    if stable.load(Ordering::SeqCst) {
+        if let Some(d) = drivers.until_stable {
+            note(
+                quiet,
+                &format!("nothing new for {}s: recording ended", d.as_secs()),
+            );
+        }
+    } else if stop.is_raised() && !exercise_done_first(&phases) {
         note(quiet, "stopped by signal; writing what was recorded");
     }
-    result
+    let phases = phases.lock().map(|p| p.clone()).unwrap_or_default();
+    result.map(|r| (r, phases))
+}
+
+/// True when the exercise ran (and so raised the stop itself).
+fn exercise_done_first(phases: &std::sync::Mutex<Vec<sysprof_core::trace::Phase>>) -> bool {
+    phases.lock().is_ok_and(|p| !p.is_empty())
 }
 
 pub fn run(args: RecordArgs, state_root: &std::path::Path, quiet: bool) -> Result<u8> {
@@ -218,11 +299,47 @@ pub fn run(args: RecordArgs, state_root: &std::path::Path, quiet: bool) -> Resul
         }
         (None, _) => default_output(&target),
     };
-    let restart = match (&target, args.restart) {
-        (Target::Unit(unit), true) => Some(unit.clone()),
+    let unit = match &target {
+        Target::Unit(unit) => Some(unit.clone()),
         _ => None,
     };
-    let mut recording = record_target(&target, backend, &opts, restart, quiet)?;
+    let mut drivers = Drivers {
+        restart: unit.clone().filter(|_| args.restart),
+        exercise: None,
+        until_stable: args.until_stable,
+    };
+    if let (Some(unit), true) = (&unit, args.exercise) {
+        let plan = super::exercise::Plan::new(unit, args.yes)?;
+        // Printed even with -q: these steps stop and start a service.
+        eprintln!("sysprof will exercise {unit} while recording:");
+        for (i, step) in plan.describe().iter().enumerate() {
+            eprintln!("  {}. {step}", i + 1);
+        }
+        drivers.exercise = Some(plan);
+    }
+    let before = unit
+        .as_deref()
+        .and_then(|u| sysprof_record::systemd::life_snapshot(u).ok());
+    let (mut recording, mut phases) = record_target(&target, backend, &opts, drivers, quiet)?;
+    if let (Some(unit), Some(before)) = (unit.as_deref(), before) {
+        // What happened to the unit while it was recorded, as systemd saw it.
+        if let Ok(after) = sysprof_record::systemd::life_snapshot(unit) {
+            use sysprof_core::trace::Phase;
+            if after.started != before.started {
+                phases.push(Phase::Start);
+            }
+            if after.stopped != before.stopped {
+                phases.push(Phase::Stop);
+            }
+            if after.reloaded != before.reloaded {
+                phases.push(Phase::Reload);
+            }
+            if args.restart && after.started != before.started {
+                phases.push(Phase::Restart);
+            }
+        }
+    }
+    recording.trace.meta.lifecycle.phases.extend(phases);
     recording
         .trace
         .meta
@@ -261,7 +378,7 @@ pub fn demo(args: DemoArgs, quiet: bool) -> Result<u8> {
         duration: Some(Duration::from_secs(60)),
         no_cpu_pinning: false,
     };
-    let mut recording = record_target(&target, backend, &opts, None, quiet)?;
+    let (mut recording, _) = record_target(&target, backend, &opts, Drivers::default(), quiet)?;
     recording
         .trace
         .meta
