@@ -10,6 +10,7 @@ mod cmd;
 mod container;
 mod json;
 mod leaks;
+mod lifecycle;
 mod rootfs;
 mod scenario;
 mod services;
@@ -29,7 +30,9 @@ Boots a Debian 12 rootfs (cached under /var/tmp/sysprof-e2e/) in systemd-nspawn 
 nginx.service and redis-server.service: records the unit with the eBPF backend for SECS seconds
 (default 15) under real traffic and one restart, installs `sysprof suggest --explain` as a
 drop-in, restarts, and checks that the service still works, that the sandbox is in force, that
-`systemd-analyze security` improves and that `sysprof check` accepts the trace. Needs root and
+`systemd-analyze security` improves and that `sysprof check` accepts the trace. Then the
+lifecycle test: a warm-only policy must be rolled back at a simulated reboot, and one recorded
+with `record --exercise` must survive it (nginx and a probe unit like apache2's apachectl). Needs root and
 network access to deb.debian.org (or SYSPROF_E2E_MIRROR) the first time. Outputs (traces,
 drop-ins, journals, security reports) are kept in target/e2e/<run>/. --sysprof BIN tests that
 binary instead of building target/release/sysprof (a candidate fix, an older release).
@@ -262,6 +265,13 @@ fn run_guest(
         let outcome = scenario::run(service, booted, share, duration)?;
         outcomes.push(outcome);
     }
+    // Issue 6: cold starts. With --only, just the selected services (the probe needs none).
+    let lifecycle_units: Vec<&str> = if selected.len() == services::SERVICES.len() {
+        Vec::new()
+    } else {
+        selected.iter().map(|s| s.unit).collect()
+    };
+    outcomes.extend(lifecycle::run(booted, share, &lifecycle_units)?);
     Ok(())
 }
 

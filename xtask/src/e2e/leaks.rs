@@ -364,7 +364,7 @@ fn compare(before: &Snapshot, ours: &BpfIds, name: &str, cg2_root: &Path) -> Res
         let label = dir.display().to_string();
         if dir.components().any(|c| c.as_os_str() == name) {
             leaks.push(format!("cgroup {label} of the guest still exists"));
-        } else if populated(dir) || live_transient(dir) {
+        } else if populated(dir) || live_transient(dir) || another_live_run(dir) {
             foreign
                 .entry("live processes".to_owned())
                 .or_default()
@@ -393,4 +393,18 @@ pub fn require_bpftool() -> Result<()> {
         bail!("bpftool -j prog list failed (package bpftool; run as root)");
     }
     Ok(())
+}
+
+/// True for a cgroup inside the tree of another e2e run that is still going
+/// (`sysprof-e2e-<pid>` with that pid alive): its guest creates and empties cgroups at will.
+fn another_live_run(dir: &Path) -> bool {
+    dir.components().any(|c| {
+        c.as_os_str()
+            .to_str()
+            .and_then(|n| n.strip_prefix("sysprof-e2e-"))
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| {
+                pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
+            })
+    })
 }

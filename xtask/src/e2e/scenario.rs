@@ -33,15 +33,36 @@ pub struct Outcome {
     /// Every BPF object the recorder held while it ran (none may outlive it).
     pub recorder_bpf: BpfIds,
     pub elapsed: Duration,
-    journal_saved: bool,
+    pub(super) journal_saved: bool,
 }
 
 impl Outcome {
+    /// An outcome with nothing measured yet.
+    pub fn new(unit: &'static str) -> Outcome {
+        Outcome {
+            unit,
+            checks: Vec::new(),
+            syscalls: None,
+            exposure_before: None,
+            exposure_after: None,
+            works_after: None,
+            recording: None,
+            recorder_bpf: BpfIds::default(),
+            elapsed: Duration::ZERO,
+            journal_saved: false,
+        }
+    }
+
     pub fn passed(&self) -> bool {
         !self.checks.is_empty() && self.checks.iter().all(|c| c.ok)
     }
 
-    fn check(&mut self, ok: bool, what: impl Into<String>, detail: impl AsRef<str>) -> bool {
+    pub(super) fn check(
+        &mut self,
+        ok: bool,
+        what: impl Into<String>,
+        detail: impl AsRef<str>,
+    ) -> bool {
         let what = what.into();
         if ok {
             eprintln!("    ok    {what}");
@@ -62,18 +83,7 @@ pub fn run(
     duration: Duration,
 ) -> Result<Outcome> {
     let started = Instant::now();
-    let mut outcome = Outcome {
-        unit: service.unit,
-        checks: Vec::new(),
-        syscalls: None,
-        exposure_before: None,
-        exposure_after: None,
-        works_after: None,
-        recording: None,
-        recorder_bpf: BpfIds::default(),
-        elapsed: Duration::ZERO,
-        journal_saved: false,
-    };
+    let mut outcome = Outcome::new(service.unit);
     eprintln!("==> {}", service.unit);
     let result = steps(service, guest, share, duration, &mut outcome);
     outcome.elapsed = started.elapsed();
@@ -91,12 +101,12 @@ pub fn run(
 }
 
 /// `systemctl show -P PROPERTY UNIT`.
-fn property(guest: &Container, unit: &str, name: &str) -> Result<String> {
+pub(super) fn property(guest: &Container, unit: &str, name: &str) -> Result<String> {
     let out = guest.exec_ok(&["systemctl", "show", "-P", name, unit], STEP)?;
     Ok(out.stdout.trim().to_owned())
 }
 
-fn is_active(guest: &Container, unit: &str) -> Result<String> {
+pub(super) fn is_active(guest: &Container, unit: &str) -> Result<String> {
     let out = guest.exec(&["systemctl", "is-active", unit], STEP)?;
     Ok(out.stdout.trim().to_owned())
 }
@@ -228,7 +238,7 @@ fn wait_attached(recorder: &mut Child) -> Result<(u32, BpfIds)> {
     }
 }
 
-fn save_journal(guest: &Container, share: &Path, unit: &str) {
+pub(super) fn save_journal(guest: &Container, share: &Path, unit: &str) {
     let Ok(out) = guest.exec(
         &[
             "journalctl",

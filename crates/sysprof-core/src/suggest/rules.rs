@@ -539,7 +539,19 @@ impl<'a> Builder<'a> {
                 }
                 let dir = format!("{base}/{name}");
                 let is_directory = all_paths.iter().any(|q| is_strictly_under(q, &dir));
-                if is_directory {
+                // systemd chowns a managed directory's whole tree back to the unit's user before
+                // every Exec*= command: a service that hands (part of) it to another owner itself
+                // (apachectl's /run/apache2, nginx's /var/lib/nginx/body) would lose that.
+                let owner_changed_by_service = self
+                    .ok_files
+                    .iter()
+                    .any(|g| g.access == Access::Chattr && is_under(&g.path, &dir));
+                if is_directory && owner_changed_by_service {
+                    evidence.push(format!(
+                        "ReadWritePaths: not {setting}={name}: the service changes owners or modes below {}, which systemd would reset at every start",
+                        show(&dir)
+                    ));
+                } else if is_directory {
                     managed.entry(setting).or_default().insert(name.to_owned());
                     evidence.push(format!("{setting}={name}: {} {}", f.access, show(p)));
                     placed = true;

@@ -473,3 +473,17 @@ fn unit_recordings_warn_about_lifecycle_phases_never_seen() {
     );
     assert!(!s.warnings.iter().any(|w| w.contains("never saw")));
 }
+
+#[test]
+fn directories_the_service_chowns_stay_its_own() {
+    // apachectl-like: the service creates /run/probe and hands it to another user; as a
+    // RuntimeDirectory= systemd would chown it back before every command.
+    let mut t = base();
+    file(&mut t, "/run/probe", Access::Create);
+    file(&mut t, "/run/probe", Access::Chattr);
+    file(&mut t, "/run/probe/socks.1", Access::Create);
+    file(&mut t, "/run/other/x.pid", Access::Create);
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "RuntimeDirectory"), Some("other"));
+    assert_eq!(value(&s, "ReadWritePaths"), Some("-/run"));
+}
