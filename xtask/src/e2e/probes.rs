@@ -1061,7 +1061,9 @@ fn install_units<'a>(
     Ok(())
 }
 
-/// Records every unit's first (unsandboxed) run, [`BATCH`] recorders at a time.
+/// Records every unit's first (unsandboxed) run, [`BATCH`] recorders at a time. A recorder
+/// takes seconds to detach after it is told to stop (the kernel waits for an RCU grace period
+/// per tracepoint link), so each batch is collected only after the next one has attached.
 fn record_all(
     guest: &Container,
     share: &Path,
@@ -1070,6 +1072,7 @@ fn record_all(
 ) -> Result<()> {
     let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
     let indices: Vec<usize> = (0..units.len()).collect();
+    let mut stopping: Vec<Stopping> = Vec::new();
     for batch in indices.chunks(BATCH) {
         let started = Instant::now();
         let mut recordings: Vec<(usize, Recording)> = Vec::new();
@@ -1096,59 +1099,92 @@ fn record_all(
                 }
             }
         }
+        let attach = started.elapsed();
         let names: Vec<&str> = attached
             .iter()
             .map(|(i, _)| units[*i].name.as_str())
             .collect();
-        eprintln!(
-            "    {} recorders attached after {:.1}s; starting {}",
-            attached.len(),
-            started.elapsed().as_secs_f64(),
-            names.join(" ")
-        );
         let mut argv = vec!["systemctl", "start"];
         argv.extend(names.iter().copied());
         // Failures are read per unit below.
         let _ = guest.exec(&argv, START)?;
-        let mut endings = Vec::new();
-        for (i, _) in &attached {
-            endings.push(ending(&show(
+        let mut batch_stopping = Vec::new();
+        for (i, recording) in attached {
+            let end = ending(&show(
                 guest,
-                &units[*i].name,
+                &units[i].name,
                 &["Result", "ExecMainCode", "ExecMainStatus"],
-            )?));
-        }
-        for (_, recording) in &attached {
+            )?);
             recording.request_stop();
+            batch_stopping.push(Stopping {
+                unit: i,
+                recording,
+                end,
+            });
         }
-        for ((i, recording), end) in attached.into_iter().zip(endings) {
-            let finished = recording.wait(STEP)?;
-            let u = &units[i];
-            let slot = u.probe;
-            outcomes[slot].recorder_bpf.extend(&finished.held);
-            let side = u.side;
-            let ok_run = outcomes[slot].check(
-                side,
-                end == Ending::Ok,
-                format!("{} succeeds unsandboxed while recorded", u.name),
-                end.describe(),
-            );
-            let ok_record = outcomes[slot].check(
-                side,
-                finished.status.success(),
-                format!("sysprof record --unit {} exited 0", u.name),
-                format!(
-                    "{}; log: {}",
-                    finished.status,
-                    share.join(format!("{}.record.log", u.name)).display()
-                ),
-            );
-            let ok_trace = ok_record && check_trace(share, &units[i], &mut outcomes[slot]);
-            if !(ok_run && ok_record && ok_trace) {
-                units[i].alive = false;
-            }
-        }
+        eprintln!(
+            "    {} recorders attached after {:.1}s, units ended after {:.1}s: {}",
+            names.len(),
+            attach.as_secs_f64(),
+            started.elapsed().as_secs_f64(),
+            names.join(" ")
+        );
+        collect(share, units, outcomes, std::mem::take(&mut stopping))?;
+        stopping = batch_stopping;
         cmd::check_interrupt()?;
+    }
+    collect(share, units, outcomes, stopping)
+}
+
+/// A recorder told to stop, with how its unit's run ended.
+struct Stopping {
+    unit: usize,
+    recording: Recording,
+    end: Ending,
+}
+
+/// Waits for stopped recorders and checks the runs and the traces.
+fn collect(
+    share: &Path,
+    units: &mut [Unit],
+    outcomes: &mut [ProbeOutcome],
+    stopping: Vec<Stopping>,
+) -> Result<()> {
+    for Stopping {
+        unit: i,
+        recording,
+        end,
+    } in stopping
+    {
+        let finished = recording.wait(STEP)?;
+        let u = &units[i];
+        let slot = u.probe;
+        outcomes[slot].recorder_bpf.extend(&finished.held);
+        let side = u.side;
+        let ok_run = outcomes[slot].check(
+            side,
+            end == Ending::Ok,
+            format!("{} succeeds unsandboxed while recorded", u.name),
+            end.describe(),
+        );
+        let ok_record = outcomes[slot].check(
+            side,
+            finished.status.success(),
+            format!(
+                "sysprof record --unit {} exited 0 ({:.1}s)",
+                u.name,
+                finished.elapsed.as_secs_f64()
+            ),
+            format!(
+                "{}; log: {}",
+                finished.status,
+                share.join(format!("{}.record.log", u.name)).display()
+            ),
+        );
+        let ok_trace = ok_record && check_trace(share, &units[i], &mut outcomes[slot]);
+        if !(ok_run && ok_record && ok_trace) {
+            units[i].alive = false;
+        }
     }
     Ok(())
 }

@@ -157,7 +157,7 @@ fn reclaim(cache: &Path, current: &Path) -> Result<()> {
         }
     }
     // Most recently used first.
-    others.sort_by(|a, b| b.0.cmp(&a.0));
+    others.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
     let now = SystemTime::now();
     for (i, (used, path)) in others.iter().enumerate() {
         let idle = now.duration_since(*used).unwrap_or_default();
