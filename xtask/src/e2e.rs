@@ -340,7 +340,7 @@ fn run_guest(
     }
     if let Some(names) = probe_names {
         let t = Instant::now();
-        *probe_outcomes = probes::run(booted, share, names, timings)?;
+        probes::run(booted, share, names, probe_outcomes, timings)?;
         timings.push(("probe phase", t.elapsed()));
     }
     Ok(())

@@ -952,18 +952,21 @@ fn show(guest: &Container, unit: &str, props: &[&str]) -> Result<BTreeMap<String
         .collect())
 }
 
-/// The phase. Failed steps become failed checks; the only error returned is an interruption
-/// or a guest that cannot be driven at all.
+/// The phase, for the probes named in `only` (all when empty). Failed steps become failed
+/// checks; the only error returned is an interruption or a guest that cannot be driven at all.
+/// `outcomes` is filled from the start, so that the leak check knows every recorder's BPF
+/// objects even when the phase stops half-way.
 pub fn run(
     guest: &Container,
     share: &Path,
     only: &[String],
+    outcomes: &mut Vec<ProbeOutcome>,
     timings: &mut Vec<(&'static str, Duration)>,
-) -> Result<Vec<ProbeOutcome>> {
+) -> Result<()> {
     let selected: Vec<usize> = (0..PROBES.len())
         .filter(|&i| only.is_empty() || only.iter().any(|o| o == PROBES[i].name))
         .collect();
-    let mut outcomes: Vec<ProbeOutcome> = selected
+    *outcomes = selected
         .iter()
         .map(|&i| ProbeOutcome {
             name: PROBES[i].name,
@@ -1001,20 +1004,20 @@ pub fn run(
 
     eprintln!("==> directive probes: record (batches of {BATCH})");
     let t = Instant::now();
-    record_all(guest, share, &mut units, &mut outcomes)?;
+    record_all(guest, share, &mut units, outcomes)?;
     timings.push(("probes: record", t.elapsed()));
 
     eprintln!("==> directive probes: suggest, install, run hardened");
     let t = Instant::now();
-    suggest_all(guest, share, &mut units, &mut outcomes, &probe_of)?;
+    suggest_all(guest, share, &mut units, outcomes, &probe_of)?;
     install_dropins(guest, share, &units, |_| None)?;
     start_all(guest, &units, |_| true)?;
-    check_hardened(guest, &mut units, &mut outcomes, &probe_of)?;
+    check_hardened(guest, &mut units, outcomes, &probe_of)?;
     timings.push(("probes: hardened", t.elapsed()));
 
     eprintln!("==> directive probes: violations");
     let t = Instant::now();
-    violations(guest, share, &mut units, &mut outcomes, &probe_of)?;
+    violations(guest, share, &mut units, outcomes, &probe_of)?;
     timings.push(("probes: violations", t.elapsed()));
 
     for u in units.iter().filter(|u| !u.alive) {
@@ -1023,8 +1026,8 @@ pub fn run(
     for (slot, &i) in selected.iter().enumerate() {
         fill_rows(&PROBES[i], &mut outcomes[slot]);
     }
-    print_table(&outcomes);
-    Ok(outcomes)
+    print_table(outcomes);
+    Ok(())
 }
 
 /// Writes the probe units from the template, installs them in the guest, runs setup.sh.
@@ -1447,9 +1450,10 @@ fn violations<'a>(
             u.side,
             stopped,
             format!(
-                "{}: violation ({}) stopped by the drop-in",
+                "{}: violation ({}) stopped by the drop-in: {}",
                 u.name,
-                probe_of(u).free.as_ref().map_or("", |f| f.violation)
+                probe_of(u).free.as_ref().map_or("", |f| f.violation),
+                end.describe()
             ),
             end.describe(),
         );
@@ -1489,15 +1493,16 @@ fn violations<'a>(
         let also = if free.co_blockers.is_empty() {
             String::new()
         } else {
-            format!(" (without {})", free.co_blockers.join(" "))
+            format!(" (drop-in without {})", free.co_blockers.join(" "))
         };
         outcomes[u.probe].check(
             u.side,
             ok,
             format!(
-                "{}: violation stopped by {} alone: {}{also}",
+                "{}: violation stopped by {} alone{also}: {} (expected {})",
                 u.name,
                 probe_of(u).directives[0],
+                end.describe(),
                 free.blocked.describe()
             ),
             end.describe(),
@@ -1531,8 +1536,9 @@ fn violations<'a>(
             u.side,
             ok,
             format!(
-                "{}: violation succeeds once {lifted} is taken out too",
-                u.name
+                "{}: violation succeeds once {lifted} is taken out too: {}",
+                u.name,
+                end.describe()
             ),
             end.describe(),
         );
@@ -1560,24 +1566,15 @@ fn unseen_visible(guest: &Container, u: &Unit) -> Result<bool> {
     Ok(visible)
 }
 
-/// The table rows of one probe.
+/// The table rows of one probe: one per directive it proves.
 fn fill_rows(probe: &Probe, outcome: &mut ProbeOutcome) {
-    let needs = if outcome.needs_failed {
+    let failed_needs = outcome.needs_failed.then(|| {
         outcome
             .needs_notes
             .first()
             .cloned()
             .unwrap_or_else(|| "FAIL".to_owned())
-    } else {
-        let mut parts = Vec::new();
-        for need in probe.need {
-            parts.push(match need.emitted {
-                None => format!("no {}", need.key),
-                Some(want) => format!("{} {}", need.key, want.describe()),
-            });
-        }
-        format!("ok ({})", parts.join(", "))
-    };
+    });
     let free = match &probe.free {
         None => "n/a (grants access, forbids nothing)".to_owned(),
         Some(_) if outcome.free_failed => outcome
@@ -1592,22 +1589,54 @@ fn fill_rows(probe: &Probe, outcome: &mut ProbeOutcome) {
         ),
     };
     for d in probe.directives {
-        outcome
-            .rows
-            .push(((*d).to_owned(), needs.clone(), free.clone()));
+        let needs = failed_needs.clone().unwrap_or_else(|| {
+            let parts: Vec<String> = probe
+                .need
+                .iter()
+                .filter(|n| n.key == *d)
+                .map(|n| match n.emitted {
+                    None => "not emitted".to_owned(),
+                    Some(want) => want.describe(),
+                })
+                .collect();
+            if parts.is_empty() {
+                "ok (nothing needs it off)".to_owned()
+            } else {
+                format!("ok: {}", parts.join(", "))
+            }
+        });
+        outcome.rows.push(((*d).to_owned(), needs, free.clone()));
     }
 }
 
 fn print_table(outcomes: &[ProbeOutcome]) {
+    let rows: Vec<(&str, &str, &str, &str)> = outcomes
+        .iter()
+        .flat_map(|o| {
+            o.rows
+                .iter()
+                .map(move |(d, n, f)| (d.as_str(), o.name, n.as_str(), f.as_str()))
+        })
+        .collect();
+    let width = |column: usize, title: &str| {
+        rows.iter()
+            .map(|r| [r.0, r.1, r.2][column].chars().count())
+            .chain([title.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let (d, p, n) = (
+        width(0, "directive"),
+        width(1, "probe"),
+        width(2, "needs probe"),
+    );
     println!();
     println!(
-        "{:<24} {:<18} {:<48} free probe",
+        "{:<d$}  {:<p$}  {:<n$}  free probe",
         "directive", "probe", "needs probe"
     );
-    for o in outcomes {
-        for (directive, needs, free) in &o.rows {
-            println!("{directive:<24} {:<18} {needs:<48} {free}", o.name);
-        }
+    for (directive, probe, needs, free) in rows {
+        println!("{directive:<d$}  {probe:<p$}  {needs:<n$}  {free}");
     }
 }
 
