@@ -40,8 +40,8 @@ const PROBE_FILES: &[&str] = &[
     "probe.service.in",
     "probe-listener.service",
 ];
-/// Recorders running at once: attaching is CPU-bound (the verifier), the runs themselves are
-/// short, and 2 CPUs take 8 without the attach of one batch slowing the probes of another.
+/// Recorders attaching at once. Attaching is CPU-bound (the verifier): on 2 CPUs eight take
+/// about 3 s together, and a larger batch only makes every recorder wait longer.
 const BATCH: usize = 8;
 /// The recorders are stopped as soon as their units are done; this is only a safety limit.
 const RECORD_LIMIT: Duration = Duration::from_secs(60);
