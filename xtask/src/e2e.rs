@@ -3,14 +3,17 @@
 // Steps: host packages (systemd-container, debootstrap, bpftool); `cargo build --release -p
 // sysprof-cli`; a cached bookworm rootfs with nginx and redis-server; a pristine boot of it
 // (`--volatile=overlay`) in cgroups of its own; for each service a scenario (see
-// [`scenario`]); teardown on every path; a host leak check (BPF objects, cgroups, processes,
-// mounts); a summary table. Any failure, or any missing prerequisite, is a non-zero exit.
+// [`scenario`]); the directive probes (see [`probes`]); teardown on every path; a host leak
+// check (BPF objects, cgroups, processes, mounts); summary tables. Any failure, or any missing
+// prerequisite, is a non-zero exit.
 
 mod cmd;
 mod container;
 mod json;
 mod leaks;
 mod lifecycle;
+mod probes;
+mod recorder;
 mod rootfs;
 mod scenario;
 mod services;
@@ -23,16 +26,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-const USAGE: &str =
-    "usage: cargo xtask e2e [--only UNIT]... [--duration SECS] [--rebuild-rootfs] [--sysprof BIN]
+const USAGE: &str = "usage: cargo xtask e2e [--only UNIT|probe-NAME]... [--only-probes | --skip-probes]
+                       [--duration SECS] [--rebuild-rootfs] [--sysprof BIN]
 
 Boots a Debian 12 rootfs (cached under /var/tmp/sysprof-e2e/) in systemd-nspawn and, for
 nginx.service and redis-server.service: records the unit with the eBPF backend for SECS seconds
-(default 15) under real traffic and one restart, installs `sysprof suggest --explain` as a
-drop-in, restarts, and checks that the service still works, that the sandbox is in force, that
-`systemd-analyze security` improves and that `sysprof check` accepts the trace. Then the
-lifecycle test: a warm-only policy must be rolled back at a simulated reboot, and one recorded
-with `record --exercise` must survive it (nginx and a probe unit like apache2's apachectl). Needs root and
+(default 15) under real traffic, a restart and a reload, applies the suggestion with `sysprof
+apply`, and checks that the service still works, that the sandbox is in force, that
+`systemd-analyze security` improves and that `sysprof check` accepts the trace. Then the lifecycle
+test: a warm-only policy must be rolled back at a simulated reboot, and one recorded with
+`record --exercise` must survive it (nginx and a probe unit like apache2's apachectl). Then the
+directive probes: for every directive sysprof emits, a tiny service that needs what it forbids
+(sysprof must not get in its way) and one that does not (the directive must be emitted, in force, and stop a violation); see
+tests/e2e/README.md. --only selects services and probes (probe-NAME; several allowed),
+--only-probes and --skip-probes leave out the services or the probes. Needs root and
 network access to deb.debian.org (or SYSPROF_E2E_MIRROR) the first time. Outputs (traces,
 drop-ins, journals, security reports) are kept in target/e2e/<run>/. --sysprof BIN tests that
 binary instead of building target/release/sysprof (a candidate fix, an older release).
@@ -40,6 +47,9 @@ binary instead of building target/release/sysprof (a candidate fix, an older rel
 
 struct Args {
     only: Vec<String>,
+    only_probes: Vec<String>,
+    services: bool,
+    probes: bool,
     duration: Duration,
     rebuild: bool,
     sysprof: Option<PathBuf>,
@@ -48,6 +58,9 @@ struct Args {
 fn parse_args(args: &[String]) -> Result<Option<Args>> {
     let mut parsed = Args {
         only: Vec::new(),
+        only_probes: Vec::new(),
+        services: true,
+        probes: true,
         duration: Duration::from_secs(15),
         rebuild: false,
         sysprof: None,
@@ -57,7 +70,17 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--only" => {
-                let unit = it.next().context("--only needs a unit name")?;
+                let unit = it.next().context("--only needs a unit or probe name")?;
+                if let Some(name) = unit.strip_prefix("probe-") {
+                    if !probes::names().contains(&name) {
+                        bail!(
+                            "--only {unit}: no such probe (probes: {})",
+                            probes::names().join(" ")
+                        );
+                    }
+                    parsed.only_probes.push(name.to_owned());
+                    continue;
+                }
                 let full = if unit.contains('.') {
                     unit.clone()
                 } else {
@@ -80,6 +103,8 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
                 parsed.duration = Duration::from_secs(secs);
             }
             "--rebuild-rootfs" => parsed.rebuild = true,
+            "--only-probes" => parsed.services = false,
+            "--skip-probes" => parsed.probes = false,
             "--sysprof" => {
                 let path = PathBuf::from(it.next().context("--sysprof needs a path")?);
                 if !path.is_file() {
@@ -89,6 +114,16 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
             }
             other => bail!("unknown argument {other:?} (see `cargo xtask e2e --help`)"),
         }
+    }
+    if !parsed.services && !parsed.probes {
+        bail!("--only-probes and --skip-probes leave nothing to run");
+    }
+    // `--only` of services alone runs no probes, and of probes alone no services.
+    if !parsed.only.is_empty() && parsed.only_probes.is_empty() {
+        parsed.probes = false;
+    }
+    if parsed.only.is_empty() && !parsed.only_probes.is_empty() {
+        parsed.services = false;
     }
     Ok(Some(parsed))
 }
@@ -104,7 +139,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     cmd::install_interrupt_handlers()?;
     let total = Instant::now();
-    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut timings: Vec<(&'static str, Duration)> = Vec::new();
 
     eprintln!("==> host packages");
     let t = Instant::now();
@@ -137,19 +172,26 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     let selected: Vec<&services::Service> = services::SERVICES
         .iter()
-        .filter(|s| args.only.is_empty() || args.only.iter().any(|o| o == s.unit))
+        .filter(|s| {
+            args.services && (args.only.is_empty() || args.only.iter().any(|o| o == s.unit))
+        })
         .collect();
     let mut outcomes: Vec<Outcome> = Vec::new();
+    let mut probe_outcomes: Vec<probes::ProbeOutcome> = Vec::new();
     let mut guest: Option<Container> = None;
     let guest_result = run_guest(
         &mut guest,
-        &name,
-        &root,
-        &share,
-        &roots,
-        &selected,
-        args.duration,
+        &GuestRun {
+            name: &name,
+            root: &root,
+            share: &share,
+            roots: &roots,
+            selected: &selected,
+            duration: args.duration,
+            probes: args.probes.then_some(args.only_probes.as_slice()),
+        },
         &mut outcomes,
+        &mut probe_outcomes,
         &mut timings,
     );
 
@@ -174,6 +216,9 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let t = Instant::now();
     let mut ours = leaks::BpfIds::default();
     for outcome in &outcomes {
+        ours.extend(&outcome.recorder_bpf);
+    }
+    for outcome in &probe_outcomes {
         ours.extend(&outcome.recorder_bpf);
     }
     let cg2_root = roots
@@ -212,17 +257,32 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         );
     }
 
-    print_summary(&outcomes, &timings, total.elapsed(), &share);
-    let failed_services: Vec<&str> = outcomes
+    print_summary(
+        &outcomes,
+        &probe_outcomes,
+        &timings,
+        total.elapsed(),
+        &share,
+    );
+    let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| !o.passed())
-        .map(|o| o.unit)
+        .map(|o| o.unit.to_owned())
+        .chain(
+            probe_outcomes
+                .iter()
+                .filter(|o| !o.passed())
+                .map(|o| format!("probe-{}", o.name)),
+        )
         .collect();
-    if !failed_services.is_empty() {
-        failures.push(format!("failed: {}", failed_services.join(", ")));
+    if !failed.is_empty() {
+        failures.push(format!("failed: {}", failed.join(", ")));
     }
     if outcomes.len() < selected.len() && guest_result.is_ok() {
         failures.push("not every service was run".to_owned());
+    }
+    if args.probes && probe_outcomes.is_empty() && guest_result.is_ok() {
+        failures.push("the directive probes were not run".to_owned());
     }
     if failures.is_empty() {
         println!("\ne2e: all checks passed");
@@ -236,18 +296,34 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What to run in the guest.
+struct GuestRun<'a> {
+    name: &'a str,
+    root: &'a Path,
+    share: &'a Path,
+    roots: &'a [PathBuf],
+    selected: &'a [&'a services::Service],
+    duration: Duration,
+    /// `None`: no probes; `Some(names)`: those probes (all when empty).
+    probes: Option<&'a [String]>,
+}
+
 fn run_guest(
     guest: &mut Option<Container>,
-    name: &str,
-    root: &Path,
-    share: &Path,
-    roots: &[PathBuf],
-    selected: &[&services::Service],
-    duration: Duration,
+    run: &GuestRun,
     outcomes: &mut Vec<Outcome>,
-    timings: &mut Vec<(&str, Duration)>,
+    probe_outcomes: &mut Vec<probes::ProbeOutcome>,
+    timings: &mut Vec<(&'static str, Duration)>,
 ) -> Result<()> {
+    let GuestRun {
+        name,
+        root,
+        share,
+        roots,
+        selected,
+        duration,
+        probes: probe_names,
+    } = *run;
     eprintln!("==> boot {name} from {}", root.display());
     let t = Instant::now();
     let booted = guest.insert(Container::boot(name, root, share, roots)?);
@@ -265,13 +341,22 @@ fn run_guest(
         let outcome = scenario::run(service, booted, share, duration)?;
         outcomes.push(outcome);
     }
-    // Issue 6: cold starts. With --only, just the selected services (the probe needs none).
-    let lifecycle_units: Vec<&str> = if selected.len() == services::SERVICES.len() {
-        Vec::new()
-    } else {
-        selected.iter().map(|s| s.unit).collect()
-    };
-    outcomes.extend(lifecycle::run(booted, share, &lifecycle_units)?);
+    // Issue 6: cold starts, for the selected services (all of them: the probe unit too).
+    if !selected.is_empty() {
+        let lifecycle_units: Vec<&str> = if selected.len() == services::SERVICES.len() {
+            Vec::new()
+        } else {
+            selected.iter().map(|s| s.unit).collect()
+        };
+        let t = Instant::now();
+        outcomes.extend(lifecycle::run(booted, share, &lifecycle_units)?);
+        timings.push(("lifecycle", t.elapsed()));
+    }
+    if let Some(names) = probe_names {
+        let t = Instant::now();
+        probes::run(booted, share, names, probe_outcomes, timings)?;
+        timings.push(("probe phase", t.elapsed()));
+    }
     Ok(())
 }
 
@@ -323,10 +408,17 @@ fn prepare_share(name: &str, binary: &Path) -> Result<PathBuf> {
     // A copy, so that a concurrent rebuild cannot swap the binary in the middle of the run.
     fs::copy(binary, share.join("sysprof"))
         .with_context(|| format!("cannot copy {}", binary.display()))?;
-    for (source, dest) in services::share_files() {
-        let from = crate::workspace_root().join(source);
-        fs::copy(&from, share.join(dest))
-            .with_context(|| format!("cannot copy {}", from.display()))?;
+    let files = services::share_files()
+        .iter()
+        .map(|(source, dest)| ((*source).to_owned(), (*dest).to_owned()))
+        .chain(probes::share_files());
+    for (source, dest) in files {
+        let from = crate::workspace_root().join(&source);
+        let to = share.join(&dest);
+        if let Some(dir) = to.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        fs::copy(&from, &to).with_context(|| format!("cannot copy {}", from.display()))?;
     }
     let last = base.join("last");
     let _ = fs::remove_file(&last);
@@ -336,15 +428,23 @@ fn prepare_share(name: &str, binary: &Path) -> Result<PathBuf> {
 
 fn print_summary(
     outcomes: &[Outcome],
+    probe_outcomes: &[probes::ProbeOutcome],
     timings: &[(&str, Duration)],
     total: Duration,
     share: &Path,
 ) {
     println!();
-    println!(
-        "{:<22} {:>8}  {:<28} {:<14} {:>9}  {:>6}",
-        "service", "syscalls", "exposure before → after", "works hardened", "recording", "checks"
-    );
+    if !outcomes.is_empty() {
+        println!(
+            "{:<22} {:>8}  {:<28} {:<14} {:>9}  {:>6}",
+            "service",
+            "syscalls",
+            "exposure before → after",
+            "works hardened",
+            "recording",
+            "checks"
+        );
+    }
     for o in outcomes {
         let exposure = format!(
             "{} → {}",
@@ -371,6 +471,23 @@ fn print_summary(
     for o in outcomes {
         for c in o.checks.iter().filter(|c| !c.ok) {
             println!("  FAILED {}: {}", o.unit, c.what);
+        }
+    }
+    if !probe_outcomes.is_empty() {
+        let passed = probe_outcomes.iter().filter(|o| o.passed()).count();
+        let checks: usize = probe_outcomes.iter().map(|o| o.checks.len()).sum();
+        let ok: usize = probe_outcomes
+            .iter()
+            .map(|o| o.checks.iter().filter(|c| c.ok).count())
+            .sum();
+        println!(
+            "directive probes: {passed}/{} passed, {ok}/{checks} checks (table above)",
+            probe_outcomes.len()
+        );
+        for o in probe_outcomes {
+            for c in o.checks.iter().filter(|c| !c.ok) {
+                println!("  FAILED {}", c.what);
+            }
         }
     }
     println!();

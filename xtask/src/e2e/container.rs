@@ -27,6 +27,8 @@ const GUEST_ENV: &[(&str, &str)] = &[
     ("SYSTEMD_PAGER", "cat"),
 ];
 const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
+/// Timeout of one systemctl/journalctl query.
+const STEP: Duration = Duration::from_secs(30);
 const POWEROFF_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The cgroup hierarchies the container gets a directory of its own in: the cgroup2 mount and,
@@ -113,7 +115,12 @@ impl Container {
                 name,
                 "--console=read-only",
                 "--private-network",
-                "--system-call-filter=bpf",
+                // bpf(): systemd's IP and device firewalls. @clock: read-only adjtimex() for
+                // the ProtectClock= probe (setting the clock still needs CAP_SYS_TIME, which
+                // the guest does not get). CAP_SYSLOG: syslog(2) for the ProtectKernelLogs=
+                // probe (nspawn drops it, and blocks syslog(2) with it).
+                "--system-call-filter=bpf @clock",
+                "--capability=CAP_SYSLOG",
             ])
             .arg(format!("--bind={}:{SHARE_IN_GUEST}", share.display()))
             .env("SYSTEMD_NSPAWN_UNIFIED_HIERARCHY", "1")
@@ -238,6 +245,47 @@ impl Container {
 
     pub fn exec_ok(&self, args: &[&str], timeout: Duration) -> Result<Output> {
         cmd::run_ok(&mut self.command(args), timeout)
+    }
+
+    /// `systemctl show -P PROPERTY UNIT`.
+    pub fn property(&self, unit: &str, name: &str) -> Result<String> {
+        let out = self.exec_ok(&["systemctl", "show", "-P", name, unit], STEP)?;
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// `systemctl is-active UNIT` (its answer, whatever the exit status).
+    pub fn is_active(&self, unit: &str) -> Result<String> {
+        let out = self.exec(&["systemctl", "is-active", unit], STEP)?;
+        Ok(out.stdout.trim().to_owned())
+    }
+
+    /// Saves the unit's journal of this boot as `UNIT.journal.txt` in `share` and shows its
+    /// last lines (for failures).
+    pub fn save_journal(&self, share: &Path, unit: &str) {
+        let Ok(out) = self.exec(
+            &[
+                "journalctl",
+                "-u",
+                unit,
+                "-b",
+                "--no-pager",
+                "-o",
+                "short-monotonic",
+            ],
+            STEP,
+        ) else {
+            return;
+        };
+        let file = share.join(format!("{unit}.journal.txt"));
+        let _ = fs::write(&file, &out.stdout);
+        eprintln!(
+            "    journal of {unit} (last 25 lines; all of it in {}):",
+            file.display()
+        );
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        for line in &lines[lines.len().saturating_sub(25)..] {
+            eprintln!("      | {line}");
+        }
     }
 
     /// Powers the guest off (SIGTERM to nspawn → clean shutdown; SIGKILL after a timeout),

@@ -228,6 +228,18 @@ fn live_transient(dir: &Path) -> bool {
         .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
 }
 
+/// The `sysprof-e2e-PID` component of a cgroup path, when that run (another `cargo xtask e2e`;
+/// ours is matched by name before) is still running.
+fn other_live_run(dir: &Path) -> Option<String> {
+    dir.components().find_map(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        let pid: u32 = name.strip_prefix("sysprof-e2e-")?.parse().ok()?;
+        Path::new(&format!("/proc/{pid}"))
+            .exists()
+            .then(|| name.into_owned())
+    })
+}
+
 /// Host processes still in the guest's cgroups, or nspawn processes for it.
 fn guest_processes(name: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -364,9 +376,15 @@ fn compare(before: &Snapshot, ours: &BpfIds, name: &str, cg2_root: &Path) -> Res
         let label = dir.display().to_string();
         if dir.components().any(|c| c.as_os_str() == name) {
             leaks.push(format!("cgroup {label} of the guest still exists"));
-        } else if populated(dir) || live_transient(dir) || another_live_run(dir) {
+        } else if populated(dir) || live_transient(dir) {
             foreign
                 .entry("live processes".to_owned())
+                .or_default()
+                .push(format!("cgroup {label}"));
+        } else if let Some(run) = other_live_run(dir) {
+            // Another e2e run's guest: its empty cgroups come and go with its units.
+            foreign
+                .entry(format!("the e2e run {run}"))
                 .or_default()
                 .push(format!("cgroup {label}"));
         } else {
@@ -393,18 +411,4 @@ pub fn require_bpftool() -> Result<()> {
         bail!("bpftool -j prog list failed (package bpftool; run as root)");
     }
     Ok(())
-}
-
-/// True for a cgroup inside the tree of another e2e run that is still going
-/// (`sysprof-e2e-<pid>` with that pid alive): its guest creates and empties cgroups at will.
-fn another_live_run(dir: &Path) -> bool {
-    dir.components().any(|c| {
-        c.as_os_str()
-            .to_str()
-            .and_then(|n| n.strip_prefix("sysprof-e2e-"))
-            .and_then(|pid| pid.parse::<u32>().ok())
-            .is_some_and(|pid| {
-                pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists()
-            })
-    })
 }

@@ -9,7 +9,7 @@
 
 use super::cmd;
 use super::container::{Container, SHARE_IN_GUEST};
-use super::scenario::{is_active, property, save_journal, Outcome};
+use super::scenario::Outcome;
 use super::services;
 use anyhow::{Context, Result};
 use std::fs;
@@ -80,7 +80,7 @@ fn nginx_works(guest: &Container) -> Result<String> {
 }
 
 fn probe_works(guest: &Container) -> Result<String> {
-    let state = is_active(guest, "probe-apachectl.service")?;
+    let state = guest.is_active("probe-apachectl.service")?;
     let listed = guest.exec_ok(&["ls", "-ld", "/run/probe-apachectl"], STEP)?;
     if state != "active" || !listed.stdout.contains("nobody") {
         anyhow::bail!("{state}; {}", listed.stdout.trim());
@@ -107,7 +107,7 @@ pub fn run(guest: &Container, share: &Path, selected: &[&str]) -> Result<Vec<Out
             Err(e) if cmd::interrupted() => return Err(e),
             Err(e) => {
                 outcome.check(false, "lifecycle scenario aborted", format!("{e:#}"));
-                save_journal(guest, share, subject.unit);
+                guest.save_journal(share, subject.unit);
             }
             Ok(()) => {}
         }
@@ -244,7 +244,7 @@ fn steps(subject: &Subject, guest: &Container, share: &Path, outcome: &mut Outco
         format!("apply showed why: {}", why.first().copied().unwrap_or("")),
         applied.stderr.trim(),
     );
-    let state = is_active(guest, unit)?;
+    let state = guest.is_active(unit)?;
     outcome.check(
         state == "active",
         format!("{unit} active again after the rollback"),
@@ -355,7 +355,7 @@ fn steps(subject: &Subject, guest: &Container, share: &Path, outcome: &mut Outco
             works.err().map(|e| format!("{e:#}")).unwrap_or_default()
         ),
     );
-    let dropins = property(guest, unit, "DropInPaths")?;
+    let dropins = guest.property(unit, "DropInPaths")?;
     outcome.check(
         dropins.contains("50-sysprof.conf"),
         "the drop-in is in force",

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Where every e2e artefact kept between runs lives.
 pub const CACHE_DIR: &str = "/var/tmp/sysprof-e2e";
@@ -17,7 +17,8 @@ const VARIANT: &str = "minbase";
 const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 /// The mirror can be overridden (a local apt cache); it is part of the cache key.
 const MIRROR_ENV: &str = "SYSPROF_E2E_MIRROR";
-/// Packages of the guest: a booting systemd, tools the checks call, and the services under test.
+/// Packages of the guest: a booting systemd, tools the checks call, the services under test, and
+/// python3 for the directive probes (they need raw syscalls and exact errno values).
 pub const GUEST_PACKAGES: &[&str] = &[
     "systemd",
     "systemd-sysv",
@@ -25,11 +26,16 @@ pub const GUEST_PACKAGES: &[&str] = &[
     "curl",
     "iproute2",
     "procps",
+    "python3",
     "nginx",
     "redis-server",
 ];
 /// Host packages the e2e drives: nspawn, debootstrap, and bpftool for the leak check.
 const HOST_PACKAGES: &[&str] = &["systemd-container", "debootstrap", "bpftool"];
+/// Complete trees of other keys kept besides the current one (see [`reclaim`]).
+const KEEP_OTHER_TREES: usize = 2;
+/// A tree of another key unused for longer than this is removed.
+const KEEP_UNUSED: Duration = Duration::from_secs(3 * 24 * 3600);
 /// Bump when [`configure`] changes what it writes, so cached trees are rebuilt.
 const LAYOUT_VERSION: u32 = 1;
 
@@ -97,6 +103,7 @@ pub fn ensure_rootfs(rebuild: bool) -> Result<(PathBuf, CacheLock)> {
     if !rebuild {
         let shared = CacheLock::acquire(&cache.join("lock"), false)?;
         if is_complete(&dir) {
+            touch(&dir);
             eprintln!(
                 "    reusing cached rootfs {} (key of: {SUITE} {VARIANT} {mirror} {})",
                 dir.join("root").display(),
@@ -115,23 +122,69 @@ fn is_complete(dir: &Path) -> bool {
     dir.join("complete").is_file() && dir.join("root/usr/sbin/nginx").is_file()
 }
 
+/// Marks a tree as used now (the mtime of its `complete` file), for [`reclaim`].
+fn touch(dir: &Path) {
+    if let Ok(file) = fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("complete"))
+    {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes interrupted builds and the trees of other keys that are not worth keeping. Several
+/// checkouts (branches with different guest packages) share the cache, so a complete tree of
+/// another key survives while it is one of the [`KEEP_OTHER_TREES`] most recently used and was
+/// used within [`KEEP_UNUSED`]: removing it would make the next run of that checkout rebuild it
+/// and remove this one in turn. Runs under the exclusive lock: no other run has a tree booted.
+fn reclaim(cache: &Path, current: &Path) -> Result<()> {
+    let mut others: Vec<(SystemTime, PathBuf)> = Vec::new();
+    for entry in fs::read_dir(cache).with_context(|| format!("cannot list {CACHE_DIR}"))? {
+        let path = entry
+            .with_context(|| format!("cannot list {CACHE_DIR}"))?
+            .path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let Some(name) = name else { continue };
+        let complete_other = name.starts_with("rootfs-") && path != current && is_complete(&path);
+        if complete_other {
+            let used = fs::metadata(path.join("complete"))
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            others.push((used, path));
+        } else if name.starts_with("rootfs-") || name == "build" {
+            eprintln!("    removing stale {}", path.display());
+            remove_tree(&path)?;
+        }
+    }
+    // Most recently used first.
+    others.sort_by_key(|(used, _)| std::cmp::Reverse(*used));
+    let now = SystemTime::now();
+    for (i, (used, path)) in others.iter().enumerate() {
+        let idle = now.duration_since(*used).unwrap_or_default();
+        if i >= KEEP_OTHER_TREES || idle > KEEP_UNUSED {
+            eprintln!(
+                "    removing {} (another key, unused for {}h)",
+                path.display(),
+                idle.as_secs() / 3600
+            );
+            remove_tree(path)?;
+        } else {
+            eprintln!(
+                "    keeping {} (another key, recently used)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn ensure_locked(cache: &Path, dir: &Path, mirror: &str, rebuild: bool) -> Result<PathBuf> {
     let root = dir.join("root");
     if !rebuild && is_complete(dir) {
         // Another run built it while this one waited for the lock.
         return Ok(root);
     }
-    // Anything else in the cache is an older key or an interrupted build: reclaim the space.
-    for entry in fs::read_dir(cache).with_context(|| format!("cannot list {CACHE_DIR}"))? {
-        let path = entry
-            .with_context(|| format!("cannot list {CACHE_DIR}"))?
-            .path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.is_some_and(|n| n.starts_with("rootfs-") || n == "build") {
-            eprintln!("    removing stale {}", path.display());
-            remove_tree(&path)?;
-        }
-    }
+    reclaim(cache, dir)?;
     let build = cache.join("build");
     let started = Instant::now();
     eprintln!(

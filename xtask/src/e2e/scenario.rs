@@ -2,12 +2,12 @@
 
 use super::cmd;
 use super::container::{Container, SHARE_IN_GUEST};
-use super::leaks::{self, BpfIds};
+use super::leaks::BpfIds;
+use super::recorder::Recording;
 use super::services::Service;
 use anyhow::{bail, Context, Result};
 use std::fs;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 use sysprof_core::event::Access;
 use sysprof_core::trace::{Backend, Trace};
@@ -63,15 +63,25 @@ impl Outcome {
         what: impl Into<String>,
         detail: impl AsRef<str>,
     ) -> bool {
-        let what = what.into();
-        if ok {
-            eprintln!("    ok    {what}");
-        } else {
-            eprintln!("    FAIL  {what}: {}", detail.as_ref());
-        }
-        self.checks.push(Check { what, ok });
-        ok
+        report(&mut self.checks, ok, what, detail)
     }
+}
+
+/// Prints a check as it happens (`ok` or `FAIL` with the detail) and records it.
+pub fn report(
+    checks: &mut Vec<Check>,
+    ok: bool,
+    what: impl Into<String>,
+    detail: impl AsRef<str>,
+) -> bool {
+    let what = what.into();
+    if ok {
+        eprintln!("    ok    {what}");
+    } else {
+        eprintln!("    FAIL  {what}: {}", detail.as_ref());
+    }
+    checks.push(Check { what, ok });
+    ok
 }
 
 /// Runs the whole scenario for `service`. Failed steps become failed checks; the only error
@@ -92,23 +102,12 @@ pub fn run(
         Err(e) => {
             outcome.check(false, "scenario aborted", format!("{e:#}"));
             if !outcome.journal_saved {
-                save_journal(guest, share, service.unit);
+                guest.save_journal(share, service.unit);
             }
             Ok(outcome)
         }
         Ok(()) => Ok(outcome),
     }
-}
-
-/// `systemctl show -P PROPERTY UNIT`.
-pub(super) fn property(guest: &Container, unit: &str, name: &str) -> Result<String> {
-    let out = guest.exec_ok(&["systemctl", "show", "-P", name, unit], STEP)?;
-    Ok(out.stdout.trim().to_owned())
-}
-
-pub(super) fn is_active(guest: &Container, unit: &str) -> Result<String> {
-    let out = guest.exec(&["systemctl", "is-active", unit], STEP)?;
-    Ok(out.stdout.trim().to_owned())
 }
 
 /// `systemd-analyze security UNIT`: the overall exposure ("9.6 UNSAFE"), full text saved.
@@ -144,8 +143,8 @@ fn wait_new_main_pid(guest: &Container, unit: &str, old: &str) -> Result<Option<
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         cmd::check_interrupt()?;
-        let pid = property(guest, unit, "MainPID")?;
-        if pid != old && pid != "0" && !pid.is_empty() && is_active(guest, unit)? == "active" {
+        let pid = guest.property(unit, "MainPID")?;
+        if pid != old && pid != "0" && !pid.is_empty() && guest.is_active(unit)? == "active" {
             return Ok(Some(pid));
         }
         cmd::sleep(Duration::from_millis(100))?;
@@ -169,102 +168,6 @@ fn seccomp(guest: &Container, pid: &str) -> Result<(String, u32)> {
     ))
 }
 
-/// Stops the recorder (SIGTERM: it writes what it has and detaches) and reaps its `nsenter`
-/// if a step fails while it runs.
-struct RecorderGuard {
-    nsenter: Option<Child>,
-    recorder: Option<u32>,
-}
-
-impl Drop for RecorderGuard {
-    fn drop(&mut self) {
-        if let Some(pid) = self.recorder.and_then(|p| libc::pid_t::try_from(p).ok()) {
-            if self.nsenter.is_some() {
-                // SAFETY: plain kill(2) of the recorder we started (its parent is not reaped).
-                unsafe { libc::kill(pid, libc::SIGTERM) };
-            }
-        }
-        if let Some(child) = self.nsenter.as_mut() {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// The first child of `pid` (nsenter forks to enter the PID namespace).
-fn first_child(pid: u32) -> Option<u32> {
-    fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// Waits until the recorder holds BPF links and their number has settled (every hook attached).
-fn wait_attached(recorder: &mut Child) -> Result<(u32, BpfIds)> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = 0;
-    let mut stable = 0;
-    loop {
-        cmd::check_interrupt()?;
-        if let Some(status) = recorder
-            .try_wait()
-            .context("cannot wait for the recorder")?
-        {
-            bail!("the recorder exited before attaching ({status})");
-        }
-        if let Some(pid) = first_child(recorder.id()) {
-            let held = leaks::held_by(pid);
-            let links = held.links.len();
-            if links > 0 && links == last {
-                stable += 1;
-                if stable >= 5 {
-                    return Ok((pid, held));
-                }
-            } else {
-                stable = 0;
-            }
-            last = links;
-        }
-        if Instant::now() >= deadline {
-            bail!("the recorder did not attach its BPF programs within 60s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-pub(super) fn save_journal(guest: &Container, share: &Path, unit: &str) {
-    let Ok(out) = guest.exec(
-        &[
-            "journalctl",
-            "-u",
-            unit,
-            "-b",
-            "--no-pager",
-            "-o",
-            "short-monotonic",
-        ],
-        STEP,
-    ) else {
-        return;
-    };
-    let file = share.join(format!("{unit}.journal.txt"));
-    let _ = fs::write(&file, &out.stdout);
-    eprintln!(
-        "    journal of {unit} (last 25 lines; all of it in {}):",
-        file.display()
-    );
-    let lines: Vec<&str> = out.stdout.lines().collect();
-    for line in &lines[lines.len().saturating_sub(25)..] {
-        eprintln!("      | {line}");
-    }
-}
-
 fn steps(
     service: &Service,
     guest: &Container,
@@ -274,7 +177,7 @@ fn steps(
 ) -> Result<()> {
     let unit = service.unit;
     (service.prepare)(guest)?;
-    let state = is_active(guest, unit)?;
+    let state = guest.is_active(unit)?;
     if !outcome.check(
         state == "active",
         format!("{unit} is active after boot"),
@@ -282,9 +185,9 @@ fn steps(
     ) {
         bail!("{unit} did not start at boot");
     }
-    let filter_before = property(guest, unit, "SystemCallFilter")?;
-    let caps_before = property(guest, unit, "CapabilityBoundingSet")?;
-    let main_before = property(guest, unit, "MainPID")?;
+    let filter_before = guest.property(unit, "SystemCallFilter")?;
+    let caps_before = guest.property(unit, "CapabilityBoundingSet")?;
+    let main_before = guest.property(unit, "MainPID")?;
     let (_, filters_before) = seccomp(guest, &main_before)?;
     let exposure_before = exposure(guest, share, unit, "before")?;
     eprintln!("    exposure before: {exposure_before}");
@@ -301,41 +204,25 @@ fn steps(
         STEP,
     )?;
     let log_path = share.join(format!("{unit}.record.log"));
-    let log = fs::File::create(&log_path)
-        .with_context(|| format!("cannot create {}", log_path.display()))?;
-    let secs = format!("{}s", duration.as_secs());
     let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
-    let mut record_argv = vec![
-        sysprof.as_str(),
-        "record",
-        "--backend",
-        "ebpf",
-        "--unit",
-        unit,
-        "--duration",
-        &secs,
-    ];
-    if service.restart_by_recorder {
-        record_argv.push("--restart");
-    }
-    eprintln!("    {}", record_argv.join(" "));
-    let mut command = guest.command(&record_argv);
-    command
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().context("cannot duplicate the log")?)
-        .stderr(log);
-    let record_started = Instant::now();
-    let mut recorder = RecorderGuard {
-        nsenter: Some(command.spawn().context("cannot start the recorder")?),
-        recorder: None,
+    let extra: &[&str] = if service.restart_by_recorder {
+        &["--restart"]
+    } else {
+        &[]
     };
-    let child = recorder.nsenter.as_mut().context("recorder missing")?;
-    let (recorder_pid, held) = wait_attached(child)?;
-    recorder.recorder = Some(recorder_pid);
-    outcome.recorder_bpf.extend(&held);
     eprintln!(
-        "    recorder {recorder_pid} attached after {:.1}s ({} BPF programs, {} links, {} maps)",
-        record_started.elapsed().as_secs_f64(),
+        "    {sysprof} record --backend ebpf --unit {unit} --duration {}s {}",
+        duration.as_secs(),
+        extra.join(" ")
+    );
+    let mut recording = Recording::spawn(guest, &sysprof, unit, duration, None, extra, &log_path)?;
+    recording.wait_attached()?;
+    outcome.recorder_bpf.extend(recording.held());
+    let held = recording.held();
+    eprintln!(
+        "    recorder {} attached after {:.1}s ({} BPF programs, {} links, {} maps)",
+        recording.pid().unwrap_or(0),
+        recording.attached_after().unwrap_or_default().as_secs_f64(),
         held.progs.len(),
         held.links.len(),
         held.maps.len()
@@ -393,13 +280,10 @@ fn steps(
                 .unwrap_or_default(),
         );
     }
-    outcome.recorder_bpf.extend(&leaks::held_by(recorder_pid));
-    let child = recorder.nsenter.as_mut().context("recorder missing")?;
-    let status = cmd::wait_child(child, duration + STEP * 2, "sysprof record")?;
-    recorder.nsenter = None;
-    // A Ctrl-C reaches the recorder too: report the interruption, not its exit status.
-    cmd::check_interrupt()?;
-    let recording = record_started.elapsed();
+    let finished = recording.wait(duration + STEP * 2)?;
+    outcome.recorder_bpf.extend(&finished.held);
+    let status = finished.status;
+    let recording = finished.elapsed;
     outcome.recording = Some(recording);
     let record_log = fs::read_to_string(&log_path).unwrap_or_default();
     for line in record_log.lines() {
@@ -558,7 +442,7 @@ fn steps(
     for line in verify.stderr.lines().chain(verify.stdout.lines()) {
         eprintln!("      verify: {line}");
     }
-    let state = is_active(guest, unit)?;
+    let state = guest.is_active(unit)?;
     outcome.check(
         state == "active",
         format!("{unit} is active with the drop-in"),
@@ -577,7 +461,7 @@ fn steps(
             format!("systemctl reload {unit} with the drop-in"),
             reload.summary(),
         );
-        let state = is_active(guest, unit)?;
+        let state = guest.is_active(unit)?;
         let works = (service.exercise)(guest, "hardened-reloaded");
         outcome.check(
             state == "active" && works.is_ok(),
@@ -589,12 +473,12 @@ fn steps(
         );
     }
     if !restarted || works.is_err() {
-        save_journal(guest, share, unit);
+        guest.save_journal(share, unit);
         outcome.journal_saved = true;
     }
 
     // The drop-in is in force, and narrows what the unit had.
-    let filter_after = property(guest, unit, "SystemCallFilter")?;
+    let filter_after = guest.property(unit, "SystemCallFilter")?;
     outcome.check(
         narrows(&filter_before, &filter_after),
         "SystemCallFilter= in force and narrower than before",
@@ -604,7 +488,7 @@ fn steps(
             describe_list(&filter_after)
         ),
     );
-    let caps_after = property(guest, unit, "CapabilityBoundingSet")?;
+    let caps_after = guest.property(unit, "CapabilityBoundingSet")?;
     let widened: Vec<&str> = words(&caps_after)
         .into_iter()
         .filter(|c| !words(&caps_before).contains(c))
@@ -618,13 +502,13 @@ fn steps(
         ),
         format!("added by the drop-in: {}", widened.join(" ")),
     );
-    let protect = property(guest, unit, "ProtectSystem")?;
+    let protect = guest.property(unit, "ProtectSystem")?;
     outcome.check(
         protect == "strict",
         "ProtectSystem=strict in force",
         format!("ProtectSystem={protect}"),
     );
-    let main_after = property(guest, unit, "MainPID")?;
+    let main_after = guest.property(unit, "MainPID")?;
     if main_after == "0" || main_after.is_empty() {
         outcome.check(false, "main process runs under seccomp", "no main process");
     } else {
@@ -662,9 +546,9 @@ fn steps(
     );
 
     // Replay: the recorded behaviour under the vendor unit plus every drop-in.
-    let fragment = property(guest, unit, "FragmentPath")?;
+    let fragment = guest.property(unit, "FragmentPath")?;
     let applied = format!("/etc/systemd/system/{unit}.d/{APPLIED}");
-    let dropins = property(guest, unit, "DropInPaths")?;
+    let dropins = guest.property(unit, "DropInPaths")?;
     let mut check_argv = vec![sysprof.clone(), "check".into(), trace_in_guest.clone()];
     for policy in std::iter::once(fragment.as_str()).chain(dropins.split_whitespace()) {
         check_argv.push("-p".into());
@@ -756,7 +640,7 @@ fn rollback_and_revert(
         "the drop-in before the broken one is back in place",
         "different content",
     );
-    let state = is_active(guest, unit)?;
+    let state = guest.is_active(unit)?;
     let works = (service.exercise)(guest, "rolled-back");
     outcome.check(
         state == "active" && works.is_ok(),
@@ -768,8 +652,8 @@ fn rollback_and_revert(
     );
 
     let revert = guest.exec(&[sysprof, "revert", "--unit", unit], RESTART)?;
-    let dropins = property(guest, unit, "DropInPaths")?;
-    let state = is_active(guest, unit)?;
+    let dropins = guest.property(unit, "DropInPaths")?;
+    let state = guest.is_active(unit)?;
     outcome.check(
         revert.ok() && !dropins.contains(APPLIED) && state == "active",
         format!("sysprof revert --unit {unit}: drop-in removed, unit active"),

@@ -15,23 +15,86 @@ const FILTER_LINE_WIDTH: usize = 96;
 /// At most this many observations are quoted as evidence for one decision.
 const EVIDENCE_SAMPLES: usize = 6;
 
-/// Programs that are set-uid/set-gid or carry file capabilities on Debian; `NoNewPrivileges=`
-/// would strip the privileges they exist for.
-const PRIVILEGED_PROGRAMS: [&str; 14] = [
+/// Programs that are set-uid/set-gid or carry file capabilities on Debian (the standard system
+/// and the common daemons' helpers); `NoNewPrivileges=` would strip the privileges they exist
+/// for. A trace holds paths, not file modes, so the list is by name.
+const PRIVILEGED_PROGRAMS: [&str; 35] = [
+    // passwd, login, util-linux, sudo, policykit
     "sudo",
+    "sudoedit",
     "su",
+    "sg",
     "passwd",
     "chsh",
     "chfn",
+    "chage",
+    "expiry",
     "gpasswd",
     "newgrp",
     "mount",
     "umount",
+    "wall",
+    "write",
     "pkexec",
+    "polkit-agent-helper-1",
+    // PAM, D-Bus, OpenSSH, cron, at, mail
     "unix_chkpwd",
+    "dbus-daemon-launch-helper",
+    "ssh-keysign",
+    "crontab",
+    "at",
+    "dotlockfile",
+    "postdrop",
+    "postqueue",
+    "exim4",
+    // FUSE, network file systems, user namespaces, ping and friends
     "fusermount",
     "fusermount3",
+    "mount.cifs",
+    "mount.nfs",
+    "ntfs-3g",
+    "newuidmap",
+    "newgidmap",
     "ping",
+    "mtr-packet",
+];
+
+/// Directives that make systemd install a seccomp filter. For a unit whose user is not root,
+/// systemd then sets no_new_privs whatever `NoNewPrivileges=` says (it does so whenever the
+/// process lacks CAP_SYS_ADMIN at that point), so a set-id program needs all of them left out.
+const SECCOMP_DIRECTIVES: [&str; 15] = [
+    "SystemCallFilter",
+    "SystemCallErrorNumber",
+    "SystemCallArchitectures",
+    "RestrictAddressFamilies",
+    "RestrictNamespaces",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "PrivateDevices",
+    "ProtectClock",
+    "ProtectHostname",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+];
+
+/// `/proc` entries besides `/proc/sys` and `/proc/sysrq-trigger` that `ProtectKernelTunables=`
+/// makes read-only (systemd's protect_kernel_tunables table).
+const PROC_TUNABLES: [&str; 12] = [
+    "/proc/acpi",
+    "/proc/apm",
+    "/proc/asound",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/latency_stats",
+    "/proc/mtrr",
+    "/proc/scsi",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/timer_stats",
 ];
 
 /// `@clock` members, used if the target's table lacks the group.
@@ -269,6 +332,53 @@ impl<'a> Builder<'a> {
         self.restrictions();
         self.private_users();
         self.umask();
+        self.keep_set_id_programs_working();
+    }
+
+    /// A set-id program the service runs (the evidence that kept `NoNewPrivileges=` out) only
+    /// gains its privileges if systemd does not set no_new_privs behind the unit's back, which
+    /// it does for a unit that is not root as soon as any seccomp-based directive is set; and
+    /// only if its owner and group are mapped, which `PrivateUsers=` does not do for most. So
+    /// those directives go too. (For a root service the set-id bits change nothing, and they
+    /// could be added back.)
+    fn keep_set_id_programs_working(&mut self) {
+        let Some(programs) = self.set_id_programs() else {
+            return;
+        };
+        let reason = format!(
+            "the service runs set-id programs ({programs}): for a unit that is not root, systemd sets no_new_privs when any seccomp-based directive is set"
+        );
+        let mut removed: Vec<String> = Vec::new();
+        self.directives.retain(|d| {
+            let seccomp = SECCOMP_DIRECTIVES.contains(&d.key.as_str());
+            if seccomp && !removed.contains(&d.key) {
+                removed.push(d.key.clone());
+            }
+            !seccomp
+        });
+        for key in removed {
+            self.omit(&key, reason.clone());
+        }
+        let before = self.directives.len();
+        self.directives.retain(|d| d.key != "PrivateUsers");
+        if self.directives.len() != before {
+            self.omit(
+                "PrivateUsers",
+                format!("the service runs set-id programs ({programs}), and a user namespace ignores the set-id bits of files whose owner or group it does not map"),
+            );
+        }
+    }
+
+    /// The set-id programs the service executes, for messages; `None` if it runs none.
+    fn set_id_programs(&self) -> Option<String> {
+        let found: BTreeSet<String> = self
+            .trace
+            .execs
+            .iter()
+            .filter(|e| PRIVILEGED_PROGRAMS.contains(&basename(&e.path)))
+            .map(|e| show(&e.path))
+            .collect();
+        (!found.is_empty()).then(|| sample(found))
     }
 
     /// A unit's recording shows only the phases of its life that happened while it ran: code that
@@ -779,7 +889,7 @@ impl<'a> Builder<'a> {
             let mut b = self.ok_files_where(|f| {
                 let write = f.access.is_write();
                 (write
-                    && ((is_under(&f.path, "/proc/sys") || f.path == "/proc/sysrq-trigger")
+                    && (PROC_TUNABLES.iter().any(|t| is_under(&f.path, t))
                         || (is_under(&f.path, "/sys") && !is_under(&f.path, "/sys/fs/cgroup"))))
                     || f.path == "/proc/kallsyms"
                     || f.path == "/proc/kcore"
@@ -789,7 +899,7 @@ impl<'a> Builder<'a> {
         };
         self.yes_unless(
             "ProtectKernelTunables",
-            "write to /proc/sys or /sys",
+            "write to kernel tunables in /proc or /sys",
             tunables,
         );
 
@@ -855,7 +965,24 @@ impl<'a> Builder<'a> {
 
     fn proc_rules(&mut self) {
         let ptrace_cap = self.trace.capabilities.iter().any(|c| c.cap.0 == 19);
-        if ptrace_cap {
+        // `invisible` hides the processes of other users from a service that is not root. A
+        // trace cannot tell the service's own processes from others (an eBPF recording shows
+        // /proc/self as /proc/<pid>), so any process directory read, or a listing of /proc
+        // (what ps and pgrep do), keeps it out.
+        let other_processes = self.ok_files_where(|f| {
+            f.path == "/proc"
+                || paths::first_component_below(&f.path, "/proc")
+                    .is_some_and(|first| first.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if !ptrace_cap && !other_processes.is_empty() {
+            self.omit(
+                "ProtectProc",
+                format!(
+                    "processes are looked at in /proc ({}); other users' would be hidden from a service that is not root",
+                    sample(other_processes)
+                ),
+            );
+        } else if ptrace_cap {
             self.emit(
                 "ProtectProc",
                 "ptraceable",

@@ -487,3 +487,109 @@ fn directories_the_service_chowns_stay_its_own() {
     assert_eq!(value(&s, "RuntimeDirectory"), Some("other"));
     assert_eq!(value(&s, "ReadWritePaths"), Some("-/run"));
 }
+
+/// Found by the e2e probe `nnp`: a service that runs as nobody and execs set-id programs got
+/// no `NoNewPrivileges=` but seccomp-based directives, which make systemd set no_new_privs
+/// anyway for a unit that is not root, and `PrivateUsers=`, whose namespace does not map the
+/// `shadow` group of set-gid chage: both programs lost their privileges.
+#[test]
+fn set_id_programs_keep_seccomp_and_user_namespaces_out() {
+    for program in ["/usr/bin/passwd", "/usr/bin/chage"] {
+        let mut t = base();
+        t.meta.backends = [Backend::Ebpf].into();
+        t.record(Event::Exec {
+            path: program.into(),
+            interpreter: None,
+        });
+        let s = run(&t, Level::Strict);
+        for key in [
+            "NoNewPrivileges",
+            "PrivateUsers",
+            "SystemCallFilter",
+            "SystemCallErrorNumber",
+            "SystemCallArchitectures",
+            "RestrictAddressFamilies",
+            "RestrictNamespaces",
+            "RestrictRealtime",
+            "RestrictSUIDSGID",
+            "LockPersonality",
+            "MemoryDenyWriteExecute",
+            "PrivateDevices",
+            "ProtectClock",
+            "ProtectHostname",
+            "ProtectKernelTunables",
+            "ProtectKernelModules",
+            "ProtectKernelLogs",
+        ] {
+            assert!(value(&s, key).is_none(), "{program}: {key} emitted");
+            assert!(omitted(&s, key), "{program}: {key} not explained");
+        }
+        // What does not involve seccomp or a user namespace stays.
+        assert_eq!(value(&s, "ProtectSystem"), Some("strict"), "{program}");
+        assert_eq!(value(&s, "ProtectControlGroups"), Some("yes"), "{program}");
+        assert_eq!(value(&s, "CapabilityBoundingSet"), Some(""), "{program}");
+    }
+    // Without a set-id program the seccomp-based directives are there.
+    let s = run(&base(), Level::Strict);
+    assert_eq!(value(&s, "NoNewPrivileges"), Some("yes"));
+    assert_eq!(value(&s, "RestrictSUIDSGID"), Some("yes"));
+}
+
+/// Found by the e2e probe `proc`: a service running as nobody that reads /proc/1/status got
+/// `ProtectProc=invisible`, which hides root's processes from it.
+#[test]
+fn looking_at_processes_keeps_protect_proc_out() {
+    for path in ["/proc/1/status", "/proc/4242/stat", "/proc"] {
+        let mut t = base();
+        file(&mut t, path, Access::Read);
+        let s = run(&t, Level::Strict);
+        assert!(value(&s, "ProtectProc").is_none(), "{path}");
+        assert!(omitted(&s, "ProtectProc"), "{path}");
+    }
+    // /proc/self as strace shows it, and other /proc files, are no reason.
+    let mut t = base();
+    file(&mut t, "/proc/self/status", Access::Read);
+    file(&mut t, "/proc/meminfo", Access::Read);
+    assert_eq!(
+        value(&run(&t, Level::Strict), "ProtectProc"),
+        Some("invisible")
+    );
+    // With CAP_SYS_PTRACE the processes it can trace stay visible.
+    let mut t = base();
+    file(&mut t, "/proc/1/status", Access::Read);
+    t.record(Event::Capability {
+        cap: 19,
+        origin: CapOrigin::Observed,
+        syscall: None,
+    });
+    assert_eq!(
+        value(&run(&t, Level::Strict), "ProtectProc"),
+        Some("ptraceable")
+    );
+}
+
+/// Found while building the `sysctl` probe: `ProtectKernelTunables=` also makes /proc/irq,
+/// /proc/bus, /proc/fs and others read-only, so writes there (irqbalance) rule it out.
+#[test]
+fn writes_to_any_proc_tunable_keep_protect_kernel_tunables_out() {
+    for path in [
+        "/proc/irq/default_smp_affinity",
+        "/proc/irq/24/smp_affinity",
+        "/proc/bus/pci/00/00.0",
+        "/proc/fs/nfsd/threads",
+        "/proc/sys/vm/swappiness",
+        "/proc/sysrq-trigger",
+    ] {
+        let mut t = base();
+        file(&mut t, path, Access::Write);
+        let s = run(&t, Level::Strict);
+        assert!(omitted(&s, "ProtectKernelTunables"), "{path}");
+    }
+    let mut t = base();
+    file(&mut t, "/proc/irq/default_smp_affinity", Access::Read);
+    file(&mut t, "/proc/interrupts", Access::Read);
+    assert_eq!(
+        value(&run(&t, Level::Strict), "ProtectKernelTunables"),
+        Some("yes")
+    );
+}

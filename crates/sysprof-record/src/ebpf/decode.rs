@@ -170,12 +170,20 @@ impl Decoder {
                 } else {
                     AddressOp::Connect
                 };
-                vec![Event::Address {
+                let mut out = Vec::new();
+                if family == "AF_UNIX" && !address.starts_with('@') {
+                    match unix_socket_file(op, &address, &outcome) {
+                        Some(file) => out.push(file),
+                        None => self.paths_unresolved += 1,
+                    }
+                }
+                out.push(Event::Address {
                     op,
                     family,
                     address,
                     outcome,
-                }]
+                });
+                out
             }
             SP_EV_NAMESPACE => {
                 let kinds = Namespace::from_clone_flags(ev.arg0);
@@ -377,6 +385,24 @@ impl Decoder {
         }
         out.into_iter().flatten().collect()
     }
+}
+
+/// The file an AF_UNIX socket path stands for, as the ptrace backend and the strace import
+/// record it: `bind` creates it (so its directory must be writable), `connect` opens it.
+/// `None` for a relative path: the address event carries no base directory.
+fn unix_socket_file(op: AddressOp, address: &str, outcome: &Outcome) -> Option<Event> {
+    if !address.starts_with('/') {
+        return None;
+    }
+    let access = match op {
+        AddressOp::Bind => Access::Create,
+        AddressOp::Connect => Access::Connect,
+    };
+    Some(Event::File {
+        path: normalize(address),
+        access,
+        outcome: outcome.clone(),
+    })
 }
 
 /// The capability a successful event needs (the subset of the ptrace backend's inference that
@@ -653,6 +679,33 @@ mod tests {
             decode_sockaddr(&abs),
             Some(("AF_UNIX".into(), "@name".into()))
         );
+    }
+
+    /// Found by the e2e probe `umask`: a socket bound in /run/X was not a write to /run/X, so
+    /// the suggestion left the directory read-only and the bind failed with EROFS.
+    #[test]
+    fn unix_socket_paths_are_files() {
+        assert_eq!(
+            unix_socket_file(AddressOp::Bind, "/run/x/s.sock", &Ok(())),
+            Some(Event::File {
+                path: "/run/x/s.sock".into(),
+                access: Access::Create,
+                outcome: Ok(()),
+            })
+        );
+        assert_eq!(
+            unix_socket_file(
+                AddressOp::Connect,
+                "/run/./x//s.sock",
+                &Err("ENOENT".into())
+            ),
+            Some(Event::File {
+                path: "/run/x/s.sock".into(),
+                access: Access::Connect,
+                outcome: Err("ENOENT".into()),
+            })
+        );
+        assert_eq!(unix_socket_file(AddressOp::Bind, "s.sock", &Ok(())), None);
     }
 
     #[test]

@@ -218,9 +218,11 @@ pub fn one_line(err: &dyn std::error::Error) -> String {
 
 /// Makes sure tracefs is mounted: classic tracepoints are attached by their tracefs id.
 pub fn ensure_tracefs() -> Result<Option<String>, EbpfError> {
-    if Path::new("/sys/kernel/tracing/events").is_dir()
-        || Path::new("/sys/kernel/debug/tracing/events").is_dir()
-    {
+    let mounted = || {
+        Path::new("/sys/kernel/tracing/events").is_dir()
+            || Path::new("/sys/kernel/debug/tracing/events").is_dir()
+    };
+    if mounted() {
         return Ok(None);
     }
     let target = c"/sys/kernel/tracing";
@@ -237,11 +239,26 @@ pub fn ensure_tracefs() -> Result<Option<String>, EbpfError> {
         )
     };
     if rc != 0 {
-        return Err(EbpfError::Tracefs(std::io::Error::last_os_error()));
+        let err = std::io::Error::last_os_error();
+        // Another recorder started at the same time may have mounted it first (the loser
+        // sees EBUSY): what matters is that it is there now.
+        return tracefs_after_failed_mount(err, mounted());
     }
     Ok(Some(
         "mounted tracefs at /sys/kernel/tracing (classic tracepoints need it)".to_owned(),
     ))
+}
+
+/// The result of a failed tracefs mount: fine if tracefs is there anyway, else the error.
+fn tracefs_after_failed_mount(
+    err: std::io::Error,
+    mounted_now: bool,
+) -> Result<Option<String>, EbpfError> {
+    if mounted_now {
+        Ok(None)
+    } else {
+        Err(EbpfError::Tracefs(err))
+    }
 }
 
 /// The loaded object with its hooks attached.
@@ -382,4 +399,21 @@ fn attach_exits(ebpf: &mut Ebpf) -> HookStatus {
         ));
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_tracefs_mount_is_not_an_error() {
+        let busy = || std::io::Error::from_raw_os_error(libc::EBUSY);
+        // Another recorder mounted it between our check and our mount.
+        assert!(matches!(tracefs_after_failed_mount(busy(), true), Ok(None)));
+        // Nobody did: the failure stands.
+        assert!(matches!(
+            tracefs_after_failed_mount(busy(), false),
+            Err(EbpfError::Tracefs(_))
+        ));
+    }
 }
