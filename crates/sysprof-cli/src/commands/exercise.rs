@@ -8,7 +8,6 @@
 use crate::output::note;
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use sysprof_core::trace::Phase;
@@ -156,11 +155,8 @@ pub fn spawn(
     quiet: bool,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        while !progress.recording.load(Ordering::Acquire) {
-            if stop.is_raised() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !super::record::wait_until_recording(&progress, &stop) {
+            return;
         }
         let result = run(&plan, &stop, &phases, quiet);
         if let Err(e) = result {

@@ -145,6 +145,17 @@ fn spawn_progress(
     })
 }
 
+/// Waits until the backend records (true), or until `give_up` is raised first (false).
+pub(super) fn wait_until_recording(progress: &Progress, give_up: &StopFlag) -> bool {
+    while !progress.recording.load(Ordering::Acquire) {
+        if give_up.is_raised() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 /// Restarts `unit` once the recorder is attached, so the recording starts at its first exec.
 fn spawn_restart(
     unit: String,
@@ -153,11 +164,8 @@ fn spawn_restart(
     quiet: bool,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
-        while !progress.recording.load(Ordering::Acquire) {
-            if done.is_raised() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !wait_until_recording(&progress, &done) {
+            return;
         }
         note(quiet, &format!("recording; restarting {unit}"));
         if let Err(e) = sysprof_record::systemd::restart(&unit) {

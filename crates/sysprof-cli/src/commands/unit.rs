@@ -1,6 +1,6 @@
 //! The unit workflow: `suggest --unit` (recordings + current settings), `apply` and `revert`.
 
-use super::{load_trace, target_facts};
+use super::{load_merged, target_facts};
 use crate::cli::{ApplyArgs, LevelChoice, RevertArgs, SuggestSource, TargetArgs};
 use crate::output::{note, print, write_atomic};
 use crate::state::{self, UnitState};
@@ -10,7 +10,6 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use sysprof_core::suggest::{Change, Level, SuggestOptions, Suggestion, TargetFacts};
-use sysprof_core::trace::Trace;
 use sysprof_core::unit::{parse_unit_bytes, UnitFile};
 use sysprof_record::systemd;
 
@@ -91,7 +90,7 @@ pub fn suggest(
         }
         sources.extend(recordings);
     }
-    let trace = merge_all(&sources)?;
+    let trace = load_merged(&sources)?;
     let facts = target_facts(&source.target, &trace, quiet)?;
     let mut suggestion = sysprof_core::suggest::suggest(
         &trace,
@@ -129,16 +128,6 @@ pub fn suggest(
         current,
         sources,
     })
-}
-
-fn merge_all(paths: &[PathBuf]) -> Result<Trace> {
-    let mut iter = paths.iter();
-    let first = iter.next().context("no trace given")?;
-    let mut merged = load_trace(first)?;
-    for p in iter {
-        merged.merge(load_trace(p)?);
-    }
-    Ok(merged)
 }
 
 /// Prints the changes and the exposure before → after on stderr (stdout stays the drop-in).

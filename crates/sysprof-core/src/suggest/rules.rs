@@ -5,7 +5,7 @@ use super::{min_version, Directive, Level, Omitted, SuggestOptions, Suggestion, 
 use crate::event::{Abi, Access, AddressOp, CapOrigin, Namespace};
 use crate::tables::caps;
 use crate::trace::{Backend, FileRecord, Trace};
-use crate::unit::{quote_directory_name, quote_path, quote_word};
+use crate::unit::{quote_directory_name, quote_path, quote_word, PROC_TUNABLES};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Long `SystemCallFilter=` allow-lists are split into lines of about this many characters
@@ -78,23 +78,6 @@ const SECCOMP_DIRECTIVES: [&str; 15] = [
     "ProtectKernelTunables",
     "ProtectKernelModules",
     "ProtectKernelLogs",
-];
-
-/// `/proc` entries besides `/proc/sys` and `/proc/sysrq-trigger` that `ProtectKernelTunables=`
-/// makes read-only (systemd's protect_kernel_tunables table).
-const PROC_TUNABLES: [&str; 12] = [
-    "/proc/acpi",
-    "/proc/apm",
-    "/proc/asound",
-    "/proc/bus",
-    "/proc/fs",
-    "/proc/irq",
-    "/proc/latency_stats",
-    "/proc/mtrr",
-    "/proc/scsi",
-    "/proc/sys",
-    "/proc/sysrq-trigger",
-    "/proc/timer_stats",
 ];
 
 /// `@clock` members, used if the target's table lacks the group.

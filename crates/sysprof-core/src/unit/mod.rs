@@ -22,6 +22,7 @@ pub use policy::{
 };
 pub use words::{quote_directory_name, quote_path, quote_word, split_path_words, split_words};
 
+pub(crate) use mounts::PROC_TUNABLES;
 pub(crate) use names::personality_value;
 pub(crate) use policy::simplify_path;
 pub(crate) use words::printable;

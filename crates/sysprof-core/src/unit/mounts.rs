@@ -16,6 +16,22 @@ use super::policy::{Policy, ProcSubset, ProtectHome, ProtectProc, ProtectSystem}
 use super::words::printable;
 use std::cmp::Ordering;
 
+/// `/proc` entries `ProtectKernelTunables=` makes read-only (systemd's protect_kernel_tunables
+/// table); the `/sys` ones follow in [`Policy::mount_table`].
+pub(crate) const PROC_TUNABLES: [&str; 12] = [
+    "/proc/acpi",
+    "/proc/apm",
+    "/proc/asound",
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/latency_stats",
+    "/proc/mtrr",
+    "/proc/scsi",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+    "/proc/timer_stats",
+];
 /// systemd's `MountMode`, in its priority order (earlier wins on the same path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Mode {
@@ -166,24 +182,12 @@ impl MountTable {
         }
         if policy.protect_kernel_tunables {
             let origin = "ProtectKernelTunables=yes";
-            for path in [
-                "/proc/acpi",
-                "/proc/apm",
-                "/proc/asound",
-                "/proc/bus",
-                "/proc/fs",
-                "/proc/irq",
-                "/proc/latency_stats",
-                "/proc/mtrr",
-                "/proc/scsi",
-                "/proc/sys",
-                "/proc/sysrq-trigger",
-                "/proc/timer_stats",
+            for path in PROC_TUNABLES.into_iter().chain([
                 "/sys",
                 "/sys/fs/bpf",
                 "/sys/kernel/debug",
                 "/sys/kernel/tracing",
-            ] {
+            ]) {
                 add(&mut entries, path, Mode::ReadOnly, origin);
             }
             add(&mut entries, "/proc/kallsyms", Mode::Inaccessible, origin);
