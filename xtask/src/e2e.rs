@@ -341,6 +341,9 @@ fn run_guest(
         let outcome = scenario::run(service, booted, share, duration)?;
         outcomes.push(outcome);
     }
+    if !selected.is_empty() {
+        outcomes.push(scenario::apply_refuses_symlinks(booted, share)?);
+    }
     // Issue 6: cold starts, for the selected services (all of them: the probe unit too).
     if !selected.is_empty() {
         let lifecycle_units: Vec<&str> = if selected.len() == services::SERVICES.len() {

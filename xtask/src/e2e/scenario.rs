@@ -659,7 +659,88 @@ fn rollback_and_revert(
         format!("sysprof revert --unit {unit}: drop-in removed, unit active"),
         format!("{}; DropInPaths={dropins}; {state}", revert.summary()),
     );
+
+    // --runtime: the same drop-in under /run (gone at reboot), then reverted from there.
+    fs::write(share.join("good.conf"), &good).context("cannot write good.conf")?;
+    let runtime_file = format!("/run/systemd/system/{unit}.d/{APPLIED}");
+    let apply = guest.exec(
+        &[
+            sysprof,
+            "apply",
+            "--unit",
+            unit,
+            "--runtime",
+            "--settle",
+            "3s",
+            "--check-cmd",
+            service.health_cmd,
+            "--dropin",
+            &format!("{SHARE_IN_GUEST}/good.conf"),
+        ],
+        RESTART,
+    )?;
+    let dropins = guest.property(unit, "DropInPaths")?;
+    outcome.check(
+        apply.ok() && dropins.contains(&runtime_file) && !dropins.contains(&applied),
+        format!("sysprof apply --runtime: {runtime_file} in force, healthy"),
+        format!("{}; DropInPaths={dropins}", apply.summary()),
+    );
+    let revert = guest.exec(&[sysprof, "revert", "--unit", unit], RESTART)?;
+    let dropins = guest.property(unit, "DropInPaths")?;
+    outcome.check(
+        revert.ok() && !dropins.contains(APPLIED) && guest.is_active(unit)? == "active",
+        "sysprof revert after --runtime: the /run drop-in removed, unit active",
+        format!("{}; DropInPaths={dropins}", revert.summary()),
+    );
     Ok(())
+}
+
+/// `apply` never writes through a symlink: not as the drop-in directory, not as the drop-in.
+pub fn apply_refuses_symlinks(guest: &Container, share: &Path) -> Result<Outcome> {
+    let mut outcome = Outcome::new("apply refusals");
+    eprintln!("==> apply refuses symlinks");
+    let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
+    let unit = "rescue.service";
+    let dir = format!("/etc/systemd/system/{unit}.d");
+    fs::write(share.join("any.conf"), "[Service]\nPrivateTmp=yes\n").context("cannot write")?;
+    let any = format!("{SHARE_IN_GUEST}/any.conf");
+    guest.exec_ok(&["mkdir", "-p", "/var/tmp/sysprof-elsewhere"], STEP)?;
+    guest.exec_ok(&["ln", "-sfn", "/var/tmp/sysprof-elsewhere", &dir], STEP)?;
+    let refused = guest.exec(&[&sysprof, "apply", "--unit", unit, "--dropin", &any], STEP)?;
+    let written = guest.exec(&["ls", "-A", "/var/tmp/sysprof-elsewhere"], STEP)?;
+    outcome.check(
+        refused.status.code() == Some(2)
+            && refused.stderr.contains("is a symlink")
+            && written.stdout.trim().is_empty(),
+        format!("a symlinked {dir} is refused (exit 2), nothing written through it"),
+        format!(
+            "{}; target holds {:?}",
+            refused.summary(),
+            written.stdout.trim()
+        ),
+    );
+    guest.exec_ok(&["rm", "-f", &dir], STEP)?;
+    guest.exec_ok(&["mkdir", "-p", &dir], STEP)?;
+    let file = format!("{dir}/{APPLIED}");
+    guest.exec_ok(
+        &["ln", "-sfn", "/var/tmp/sysprof-elsewhere/x.conf", &file],
+        STEP,
+    )?;
+    let refused = guest.exec(&[&sysprof, "apply", "--unit", unit, "--dropin", &any], STEP)?;
+    let written = guest.exec(&["ls", "-A", "/var/tmp/sysprof-elsewhere"], STEP)?;
+    outcome.check(
+        refused.status.code() == Some(2)
+            && refused.stderr.contains("not a regular file")
+            && written.stdout.trim().is_empty(),
+        format!("a symlink as {file} is refused (exit 2), nothing written through it"),
+        format!(
+            "{}; target holds {:?}",
+            refused.summary(),
+            written.stdout.trim()
+        ),
+    );
+    guest.exec_ok(&["rm", "-rf", &dir, "/var/tmp/sysprof-elsewhere"], STEP)?;
+    Ok(outcome)
 }
 
 fn words(text: &str) -> Vec<&str> {
