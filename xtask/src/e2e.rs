@@ -342,7 +342,7 @@ fn run_guest(
         outcomes.push(outcome);
     }
     if !selected.is_empty() {
-        outcomes.push(scenario::apply_refuses_symlinks(booted, share)?);
+        outcomes.push(scenario::refusals(booted, share)?);
     }
     // Issue 6: cold starts, for the selected services (all of them: the probe unit too).
     if !selected.is_empty() {

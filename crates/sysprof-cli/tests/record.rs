@@ -369,3 +369,48 @@ fn signals_and_the_last_news_are_recorded_by_both_backends() {
         );
     }
 }
+
+#[test]
+fn until_stable_ends_a_quiet_recording() {
+    if !privileged() {
+        return;
+    }
+    for backend in ["ptrace", "ebpf"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("t.json");
+        // a unique duration names the sleep for pkill (exec leaves no shell to carry a marker)
+        let marker = format!("sleep 59.{}{}", std::process::id(), backend.len());
+        let start = Instant::now();
+        let o = sysprof()
+            .args(["record", "--backend", backend, "--until-stable", "2s", "-o"])
+            .arg(&out)
+            .args([
+                "--",
+                "sh",
+                "-c",
+                // exec, and no stderr: a command left running (eBPF) must not hold our pipe
+                &format!("cat /etc/hostname >/dev/null; exec {marker} 2>/dev/null"),
+            ])
+            .stdout(Stdio::null())
+            .output()
+            .expect("run");
+        let took = start.elapsed();
+        let _ = Command::new("pkill").args(["-f", &marker]).status();
+        assert!(o.status.code().is_some(), "{backend}: {:?}", o.status);
+        assert!(
+            took < Duration::from_secs(30),
+            "{backend}: the recording did not end when quiet ({took:?})"
+        );
+        let err = stderr(&o);
+        assert!(
+            err.contains("nothing new for 2s: recording ended"),
+            "{backend}: {err}"
+        );
+        let t = trace_json(&out);
+        assert!(
+            syscalls(&t).iter().any(|n| n == "read"),
+            "{backend}: cat's reads are missing"
+        );
+        only_the_trace_is_left(dir.path());
+    }
+}

@@ -695,10 +695,11 @@ fn rollback_and_revert(
     Ok(())
 }
 
-/// `apply` never writes through a symlink: not as the drop-in directory, not as the drop-in.
-pub fn apply_refuses_symlinks(guest: &Container, share: &Path) -> Result<Outcome> {
-    let mut outcome = Outcome::new("apply refusals");
-    eprintln!("==> apply refuses symlinks");
+/// `apply` never writes through a symlink (as the drop-in directory or the drop-in), and
+/// `record --exercise` refuses a unit whose restart could cut the machine off.
+pub fn refusals(guest: &Container, share: &Path) -> Result<Outcome> {
+    let mut outcome = Outcome::new("refusals");
+    eprintln!("==> refusals: symlinks for apply, critical units for --exercise");
     let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
     let unit = "rescue.service";
     let dir = format!("/etc/systemd/system/{unit}.d");
@@ -740,6 +741,27 @@ pub fn apply_refuses_symlinks(guest: &Container, share: &Path) -> Result<Outcome
         ),
     );
     guest.exec_ok(&["rm", "-rf", &dir, "/var/tmp/sysprof-elsewhere"], STEP)?;
+
+    // --exercise stops and starts a unit: never one that can cut the machine off, unless --yes.
+    let before = guest.property("systemd-journald.service", "ExecMainPID")?;
+    let refused = guest.exec(
+        &[
+            &sysprof,
+            "record",
+            "--unit",
+            "systemd-journald",
+            "--exercise",
+        ],
+        STEP,
+    )?;
+    let after = guest.property("systemd-journald.service", "ExecMainPID")?;
+    outcome.check(
+        refused.status.code() == Some(2)
+            && refused.stderr.contains("without --yes")
+            && before == after,
+        "record --exercise refuses systemd-journald without --yes (exit 2, not restarted)",
+        format!("{}; main pid {before} → {after}", refused.summary()),
+    );
     Ok(outcome)
 }
 

@@ -173,6 +173,11 @@ pub fn record(
 
     {
         let watchdog = Watchdog::start(stop.clone(), deadline);
+        // Every tracee is attached (or launched and seized): from here on everything is seen.
+        progress.epoch();
+        progress
+            .recording
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         tracer.run(&watchdog);
     }
     drop(pin);
