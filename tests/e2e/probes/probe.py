@@ -203,25 +203,28 @@ EXEC_LISTED = [
 SCRIPT = "#!/bin/sh\nexit 0\n"
 
 
-def place_copies(where, tag):
-    """A copy of /usr/bin/true and a #!/bin/sh script at `where` (a directory, or a file that is
-    overwritten in place); returns their paths."""
-    import shutil
+def write_executable(path, data):
+    """Writes data to path, created with mode 0755 (no chmod: a chmod below a directory would
+    keep sysprof from making it a StateDirectory= etc., which systemd chowns at every start)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
+
+def place_copies(where, tag):
+    """A copy of /usr/bin/true and a #!/bin/sh script at `where` (a directory, or an executable
+    file that is overwritten in place); returns their paths."""
+    with open("/usr/bin/true", "rb") as f:
+        binary = f.read()
     if os.path.isdir(where):
-        binary = f"{where}/{tag}-true"
-        script = f"{where}/{tag}-script.sh"
-        shutil.copyfile("/usr/bin/true", binary)
-        write(script, SCRIPT)
-        os.chmod(binary, 0o755)
-        os.chmod(script, 0o755)
-        return [binary, script]
-    # A file the policy lets it write: overwritten in place (no O_CREAT, so that the trace
-    # shows a write to the file, not a creation in its directory).
-    with open("/usr/bin/true", "rb") as src, open(where, "r+b") as dst:
-        dst.write(src.read())
-        dst.truncate()
-    os.chmod(where, 0o755)
+        copies = [f"{where}/{tag}-true", f"{where}/{tag}-script.sh"]
+        write_executable(copies[0], binary)
+        write_executable(copies[1], SCRIPT.encode())
+        return copies
+    # No O_CREAT, so that the trace shows a write to the file, not a creation in its directory.
+    with open(where, "r+b") as f:
+        f.write(binary)
+        f.truncate()
     return [where]
 
 
@@ -253,7 +256,7 @@ def exec_writable(mode):
         # /usr/bin/true in /tmp. The mounts holding them must stay executable.
         helper = "/var/lib/probe-exec-writable-needs/helper.sh"
         os.makedirs(os.path.dirname(helper), exist_ok=True)
-        act(f"write {helper}", lambda: (write(helper, SCRIPT), os.chmod(helper, 0o755)))
+        act(f"write {helper}", lambda: write_executable(helper, SCRIPT.encode()))
         copy = act("copy /usr/bin/true to /tmp", lambda: place_copies("/tmp", "needs")[0])
         for path in (helper, copy):
             result = try_exec(path)

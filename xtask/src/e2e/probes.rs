@@ -358,8 +358,8 @@ const PROBES: &[Probe] = &[
         need: &[
             Need {
                 key: "NoExecPaths",
-                emitted: Some(Want::Is("/")),
-                shown: Want::Is("/"),
+                emitted: Some(Want::Has("/")),
+                shown: Want::Has("/"),
             },
             Need {
                 key: "ExecPaths",
@@ -370,7 +370,7 @@ const PROBES: &[Probe] = &[
         free: free(
             "runs /usr/bin/true",
             &[
-                ("NoExecPaths", Want::Is("/")),
+                ("NoExecPaths", Want::Has("/")),
                 ("ExecPaths", Want::AllowsNot("-/usr/bin/true")),
             ],
             Blocked::Errno(&["EACCES"]),
@@ -380,7 +380,7 @@ const PROBES: &[Probe] = &[
     },
     Probe {
         name: "exec-writable",
-        directives: &["NoExecPaths", "BindReadOnlyPaths"],
+        directives: &["NoExecPaths", "BindReadOnlyPaths", "ReadOnlyPaths"],
         needs: "runs a script it wrote in its StateDirectory= and a copy of /usr/bin/true it made in /tmp",
         needs_unit: &[],
         need: &[
@@ -423,6 +423,7 @@ const PROBES: &[Probe] = &[
                 ("NoExecPaths", Want::Has("-/tmp")),
                 ("NoExecPaths", Want::Has("-/var/tmp")),
                 ("NoExecPaths", Want::Has("-/dev")),
+                ("ReadOnlyPaths", Want::Has("-/run")),
                 (
                     "BindReadOnlyPaths",
                     Want::Has("-/usr/bin/true:/usr/bin/true:rbind"),

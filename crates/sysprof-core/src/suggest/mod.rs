@@ -75,7 +75,7 @@ pub struct Suggestion {
 }
 
 /// The first systemd version that knows each directive we emit (semantics reference §6.1).
-pub const MIN_VERSIONS: [(&str, u32); 40] = [
+pub const MIN_VERSIONS: [(&str, u32); 41] = [
     ("SystemCallFilter", 209),
     ("SystemCallErrorNumber", 209),
     ("SystemCallArchitectures", 209),
@@ -84,6 +84,7 @@ pub const MIN_VERSIONS: [(&str, u32); 40] = [
     ("NoNewPrivileges", 209),
     ("ProtectSystem", 232),
     ("ReadWritePaths", 231),
+    ("ReadOnlyPaths", 231),
     ("StateDirectory", 235),
     ("CacheDirectory", 235),
     ("LogsDirectory", 235),

@@ -247,10 +247,7 @@ impl<'a> Builder<'a> {
     /// once every other rule (and [`Self::keep_set_id_programs_working`]) has settled which
     /// mounts the drop-in makes.
     fn no_exec_writable_mounts(&mut self) {
-        if !self.directives.iter().any(|d| d.key == "NoExecPaths") {
-            return;
-        }
-        let policy = match super::noexec::policy_of(&self.directives, &self.facts.groups) {
+        let mut policy = match super::noexec::policy_of(&self.directives, &self.facts.groups) {
             Ok(p) => p,
             Err(e) => {
                 self.warnings.push(format!(
@@ -259,6 +256,36 @@ impl<'a> Builder<'a> {
                 return;
             }
         };
+        // ProtectKernelTunables=, ProtectControlGroups=, ProtectProc= and ProcSubset= mount the
+        // API file systems, whose /run entry keeps /run writable and executable under
+        // ProtectSystem=strict in systemd 252. ReadOnlyPaths=/run merges with that entry and
+        // lets the read-only / cover /run again; the service's own places below /run
+        // (RuntimeDirectory=, ReadWritePaths=) are entries of their own and stay writable.
+        let strict = policy.protect_system == crate::unit::ProtectSystem::Strict;
+        let run_granted = policy.read_write_paths.iter().any(|p| p.path == "/run");
+        if strict && !run_granted && policy.mount_table().lookup("/run").read_only.is_none() {
+            let at = self
+                .directives
+                .iter()
+                .rposition(|d| d.key == "ReadWritePaths" || d.key == "ProtectSystem")
+                .map_or(self.directives.len(), |i| i + 1);
+            self.directives.insert(
+                at,
+                Directive {
+                    key: "ReadOnlyPaths".to_owned(),
+                    value: "-/run".to_owned(),
+                    evidence: vec![
+                        "/run read-only: systemd 252 leaves it writable under ProtectSystem=strict once the API file systems are mounted (ProtectKernelTunables=, ProtectControlGroups=, ProtectProc=, ProcSubset=)".to_owned(),
+                    ],
+                },
+            );
+            if let Ok(p) = super::noexec::policy_of(&self.directives, &self.facts.groups) {
+                policy = p;
+            }
+        }
+        if !self.directives.iter().any(|d| d.key == "NoExecPaths") {
+            return;
+        }
         let keep: Vec<String> = self.written_and_executed().into_iter().collect();
         super::noexec::list_writable_mounts(
             &mut self.directives,

@@ -77,6 +77,7 @@ fn quiet_program_gets_the_full_sandbox() {
         ("CapabilityBoundingSet", ""),
         ("NoNewPrivileges", "yes"),
         ("ProtectSystem", "strict"),
+        ("ReadOnlyPaths", "-/run"),
         ("NoExecPaths", "/ -/dev -/tmp -/var/tmp"),
         ("PrivateTmp", "yes"),
         ("ProtectHome", "yes"),
@@ -699,4 +700,30 @@ fn homes_and_dev_left_writable_are_listed_too() {
         Some("/ -/dev -/home -/root -/run/user -/tmp -/var/tmp")
     );
     assert!(table_of(&s).writable_executable().is_empty());
+}
+
+#[test]
+fn run_is_read_only_and_noexec_unless_the_service_writes_there() {
+    // ProtectKernelTunables= mounts the API file systems, which leaves /run writable and
+    // executable in systemd 252: ReadOnlyPaths=-/run puts it back under the read-only /.
+    let s = run(&base(), Level::Strict);
+    assert_eq!(value(&s, "ProtectKernelTunables"), Some("yes"));
+    assert_eq!(value(&s, "ReadOnlyPaths"), Some("-/run"));
+    let table = table_of(&s);
+    assert!(table.lookup("/run/x").read_only.is_some());
+    assert!(table.lookup("/run/x").noexec.is_some());
+
+    // A pid file created directly in /run makes /run writable: it is listed noexec instead.
+    let mut t = base();
+    file(&mut t, "/run/app.pid", Access::Create);
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "ReadWritePaths"), Some("-/run"));
+    assert_eq!(value(&s, "ReadOnlyPaths"), None);
+    assert_eq!(
+        value(&s, "NoExecPaths"),
+        Some("/ -/dev -/run -/tmp -/var/tmp")
+    );
+    let table = table_of(&s);
+    assert_eq!(table.lookup("/run/x").read_only, None);
+    assert!(table.lookup("/run/x").noexec.is_some());
 }

@@ -39,6 +39,11 @@ enum Mode {
     NoExec,
     Exec,
     Tmpfs,
+    /// `/run` of the API file systems: systemd 252 mounts nothing there when `/run` already is
+    /// a mount point, but the entry keeps the recursive read-only and noexec remounts of `/`
+    /// away from it, so `/run` stays writable and executable under `ProtectSystem=strict`
+    /// (measured in the e2e guest with `ProtectKernelTunables=yes`).
+    Run,
     ReadWriteImplicit,
     /// Not a mount entry of systemd's: a mount inside another entry's file system (the private
     /// `/dev`'s submounts). Lowest priority, so a real entry on the same path replaces it.
@@ -263,6 +268,7 @@ impl MountTable {
         if api_vfs {
             add(&mut entries, "/proc", Mode::Procfs, "MountAPIVFS=yes");
             add(&mut entries, "/sys", Mode::Sysfs, "MountAPIVFS=yes");
+            add(&mut entries, "/run", Mode::Run, &api_vfs_origin(policy));
         }
         let home = policy.describe("ProtectHome", policy.protect_home.as_str());
         for path in ["/home", "/run/user", "/root"] {
@@ -460,6 +466,21 @@ impl MountTable {
             .iter()
             .filter(|e| !e.redundant)
             .map(|e| (e.path.as_str(), e.origin.as_str()))
+    }
+}
+
+/// The setting that mounts the API file systems, for explanations.
+fn api_vfs_origin(policy: &Policy) -> String {
+    if policy.mount_api_vfs == Some(true) {
+        "MountAPIVFS=yes".to_owned()
+    } else if policy.protect_kernel_tunables {
+        "ProtectKernelTunables=yes (implies MountAPIVFS=yes)".to_owned()
+    } else if policy.protect_control_groups {
+        "ProtectControlGroups=yes (implies MountAPIVFS=yes)".to_owned()
+    } else if policy.protect_proc != ProtectProc::Default {
+        "ProtectProc= (implies MountAPIVFS=yes)".to_owned()
+    } else {
+        "ProcSubset=pid (implies MountAPIVFS=yes)".to_owned()
     }
 }
 
@@ -686,6 +707,32 @@ mod tests {
             .map(|(p, _)| p)
             .collect();
         assert_eq!(holes, ["/dev", "/home", "/root", "/run/user"], "{holes:?}");
+    }
+
+    #[test]
+    fn api_file_systems_leave_run_writable_and_executable() {
+        let mut policy = Policy {
+            protect_system: ProtectSystem::Strict,
+            protect_kernel_tunables: true,
+            no_exec_paths: paths(&["/"]),
+            ..Policy::default()
+        };
+        let state = policy.mount_table().lookup("/run/x");
+        assert_eq!((state.read_only, state.noexec), (None, None));
+        // ReadOnlyPaths=/run merges with the entry and is then redundant under the read-only
+        // /: /run is read-only again; RuntimeDirectory= below it stays writable.
+        policy.read_only_paths = paths(&["/run"]);
+        policy.no_exec_paths = paths(&["/", "/run/app"]);
+        policy
+            .directories
+            .entry(super::super::policy::ExecDirectory::Runtime)
+            .or_default()
+            .push("app".to_owned());
+        let table = policy.mount_table();
+        assert!(table.lookup("/run/x").read_only.is_some());
+        assert!(table.lookup("/run/x").noexec.is_some());
+        assert_eq!(table.lookup("/run/app/x").read_only, None);
+        assert!(table.lookup("/run/app/x").noexec.is_some());
     }
 
     #[test]
