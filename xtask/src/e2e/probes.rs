@@ -766,6 +766,7 @@ const PROBES: &[Probe] = &[
                 "NoExecPaths",
                 "ExecPaths",
                 "BindReadOnlyPaths",
+                "ReadOnlyPaths",
                 "PrivateTmp",
                 "ProtectHome",
                 "PrivateDevices",
