@@ -1187,6 +1187,42 @@ mod tests {
                 ],
                 vec![(NoExec, "/usr/lib/libc.so.6", "NoExecPaths=/")],
             ),
+            // Listed in NoExecPaths= itself, a writable mount is noexec (the private /dev's
+            // /dev/shm through /dev); a more specific ExecPaths= file below it still runs,
+            // and BindReadOnlyPaths= makes that file read-only without taking exec away.
+            (
+                &[
+                    "ProtectSystem=strict",
+                    "PrivateTmp=yes",
+                    "PrivateDevices=yes",
+                    "NoExecPaths=/ -/var/lib/app -/tmp -/dev",
+                    "ExecPaths=/var/lib/app/bin/tool",
+                    "BindReadOnlyPaths=-/var/lib/app/bin/tool",
+                    "ReadWritePaths=/var/lib/app",
+                ],
+                vec![
+                    file("/var/lib/app/plugin.so", Access::MmapExec),
+                    file("/var/lib/app/bin/tool", Access::Exec),
+                    file("/var/lib/app/bin/tool", Access::Write),
+                    file("/tmp/copy", Access::Exec),
+                    file("/dev/shm/copy", Access::Exec),
+                    file("/dev/shm/copy", Access::Create),
+                ],
+                vec![
+                    (
+                        ReadOnly,
+                        "/var/lib/app/bin/tool",
+                        "BindReadOnlyPaths=/var/lib/app/bin/tool",
+                    ),
+                    (NoExec, "/dev/shm/copy", "NoExecPaths=-/dev"),
+                    (NoExec, "/tmp/copy", "NoExecPaths=-/tmp"),
+                    (
+                        NoExec,
+                        "/var/lib/app/plugin.so",
+                        "NoExecPaths=-/var/lib/app",
+                    ),
+                ],
+            ),
         ]);
     }
 

@@ -176,6 +176,138 @@ def exec_paths(mode):
         raise Broken(f"{argv[0]}: exit {out.returncode}")
 
 
+# exec-writable: the places the free unit's policy lets it write to (its vendor unit adds
+# ReadWritePaths=/srv/probe-exec/vendor-rw, which only the violation writes to, and a BindPaths=
+# mount), and places that must be read-only or noexec whatever the policy says.
+EXEC_WRITABLE = [
+    "/srv/probe-exec/rw",
+    "/srv/probe-exec/rw.bin",
+    "/srv/probe-exec/bind",
+    "/var/lib/probe-exec-writable-free",
+    "/var/cache/probe-exec-writable-free",
+    "/var/log/probe-exec-writable-free",
+    "/run/probe-exec-writable-free",
+    "/tmp",
+    "/var/tmp",
+    "/dev/shm",
+]
+EXEC_VIOLATION_ONLY = ["/srv/probe-exec/vendor-rw"]
+EXEC_MAYBE_WRITABLE = ["/run", "/dev", "/var/lib", "/etc", "/srv/probe-exec", "/home", "/root"]
+# Programs ExecPaths= must keep running: a binary, a #!/bin/sh script, and a binary that was
+# in the free unit's StateDirectory= before it started.
+EXEC_LISTED = [
+    "/usr/bin/true",
+    "/srv/probe-exec/ok.sh",
+    "/var/lib/probe-exec-writable-free/bin/tool",
+]
+SCRIPT = "#!/bin/sh\nexit 0\n"
+
+
+def write_executable(path, data):
+    """Writes data to path, created with mode 0755 (no chmod: a chmod below a directory would
+    keep sysprof from making it a StateDirectory= etc., which systemd chowns at every start)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o755)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def place_copies(where, tag):
+    """A copy of /usr/bin/true and a #!/bin/sh script at `where` (a directory, or an executable
+    file that is overwritten in place); returns their paths."""
+    with open("/usr/bin/true", "rb") as f:
+        binary = f.read()
+    if os.path.isdir(where):
+        copies = [f"{where}/{tag}-true", f"{where}/{tag}-script.sh"]
+        write_executable(copies[0], binary)
+        write_executable(copies[1], SCRIPT.encode())
+        return copies
+    # No O_CREAT, so that the trace shows a write to the file, not a creation in its directory.
+    with open(where, "r+b") as f:
+        f.write(binary)
+        f.truncate()
+    return [where]
+
+
+def try_exec(path):
+    """execve of path: 'ok' if it ran (exit 0), else the errno name."""
+    try:
+        code = subprocess.run([path], stdin=subprocess.DEVNULL, check=False).returncode
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    return "ok" if code == 0 else f"exit {code}"
+
+
+def try_map_exec(path):
+    """mmap(PROT_READ | PROT_EXEC, MAP_PRIVATE) of path: 'ok' or the errno name."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        mmap.mmap(fd, mmap.PAGESIZE, flags=mmap.MAP_PRIVATE,
+                  prot=mmap.PROT_READ | mmap.PROT_EXEC).close()
+    except OSError as e:
+        return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        os.close(fd)
+    return "ok"
+
+
+def exec_writable(mode):
+    if mode == "needs":
+        # Runs what it writes itself: a helper script in its state directory and a copy of
+        # /usr/bin/true in /tmp. The mounts holding them must stay executable.
+        helper = "/var/lib/probe-exec-writable-needs/helper.sh"
+        os.makedirs(os.path.dirname(helper), exist_ok=True)
+        act(f"write {helper}", lambda: write_executable(helper, SCRIPT.encode()))
+        copy = act("copy /usr/bin/true to /tmp", lambda: place_copies("/tmp", "needs")[0])
+        for path in (helper, copy):
+            result = try_exec(path)
+            say(f"run {path}: {result}")
+            if result != "ok":
+                code = getattr(errno, result, None)
+                sys.exit(ERRNO_BASE + code if isinstance(code, int) else BROKEN)
+        return
+    for path in EXEC_LISTED:
+        result = try_exec(path)
+        say(f"run {path} (listed in ExecPaths=): {result}")
+        if result != "ok":
+            raise Broken(f"{path} did not run: {result}")
+    if mode == "free":
+        # The same writes as the violation, without running anything written.
+        for where in EXEC_WRITABLE:
+            act(f"copy a binary and a script to {where}", lambda w=where: place_copies(w, "free"))
+        return
+    ran = []
+    blocked = []
+    places = [(w, True) for w in EXEC_WRITABLE + EXEC_VIOLATION_ONLY]
+    places += [(w, False) for w in EXEC_MAYBE_WRITABLE]
+    for where, granted in places:
+        try:
+            copies = place_copies(where, "violate")
+        except OSError as e:
+            name = errno.errorcode.get(e.errno, str(e.errno))
+            if granted:
+                raise Broken(f"cannot write to {where}, which the policy grants: {name}")
+            say(f"attempt {where} write: {name}")
+            continue
+        for path in copies:
+            kind = "script" if path.endswith(".sh") else "exec"
+            results = [(kind, try_exec(path))]
+            if kind == "exec":
+                results.append(("mmap", try_map_exec(path)))
+            for what, result in results:
+                say(f"attempt {where} {what}: {result}")
+                if result == "ok":
+                    ran.append(f"{where} {what}")
+                elif result in ("EACCES", "EPERM"):
+                    blocked.append(f"{where} {what}")
+                else:
+                    raise Broken(f"{what} of {path}: {result}")
+    if ran:
+        say(f"ran from writable places: {', '.join(ran)}")
+        return
+    say(f"all {len(blocked)} attempts denied")
+    sys.exit(ERRNO_BASE + errno.EACCES)
+
+
 def tmp(mode):
     if mode == "free":
         path = f"/tmp/probe-own-{os.getpid()}"
@@ -434,6 +566,7 @@ PROBES = {
     "fs": fs,
     "managed": managed,
     "exec": exec_paths,
+    "exec-writable": exec_writable,
     "tmp": tmp,
     "home": home,
     "devices": devices,

@@ -33,4 +33,15 @@ mkdir -p /mnt/probe-mounts-needs /mnt/probe-mounts-free
 # ip-address: an address that is not loopback (the guest's only interface is lo).
 ip address add 192.0.2.1/32 dev lo
 
+# exec-writable: the free unit's writable places (ReadWritePaths= for a directory and a file,
+# a BindPaths= target and its source, one its vendor unit grants), a script it runs from a
+# read-only place, and a program that is in its state directory before it starts.
+mkdir -p /srv/probe-exec/rw /srv/probe-exec/bind /srv/probe-exec/bind-src /srv/probe-exec/vendor-rw
+cp /usr/bin/true /srv/probe-exec/rw.bin
+printf '#!/bin/sh\nexit 0\n' > /srv/probe-exec/ok.sh
+chmod 0755 /srv/probe-exec/rw.bin /srv/probe-exec/ok.sh
+for base in /var/lib /var/cache /var/log /run; do mkdir -p $base/probe-exec-writable-free; done
+mkdir -p /var/lib/probe-exec-writable-free/bin
+cp /usr/bin/true /var/lib/probe-exec-writable-free/bin/tool
+
 systemctl start probe-listener.service

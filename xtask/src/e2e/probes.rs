@@ -53,6 +53,9 @@ const EXIT_BROKEN: u32 = 2;
 const EXIT_ERRNO_BASE: u32 = 64;
 /// Exit statuses from 200 up are systemd's own (it could not set the unit up).
 const EXIT_SYSTEMD: u32 = 200;
+/// Probes whose suggestion is made with `sysprof suggest -p UNIT`: their unit's own settings
+/// (a writable path, a bind mount) must be taken into account.
+const SUGGEST_WITH_UNIT: &[&str] = &["exec-writable"];
 
 /// A check on a directive's value, in the drop-in or as `systemctl show` prints it.
 #[derive(Debug, Clone, Copy)]
@@ -133,6 +136,13 @@ struct Free {
     co_blockers: &'static [&'static str],
     /// What the control run takes out besides the co-blockers: the directive under test.
     lift: &'static [&'static str],
+    /// For a violation made of many attempts (probe.py prints `attempt PLACE WHAT: RESULT`
+    /// lines to the share directory's `UNIT.out`): the places that must each be attempted.
+    /// Every attempt must then be blocked, each place is a row of the table.
+    attempts: &'static [&'static str],
+    /// A run with the drop-in's `KEY=` lines replaced by `KEY=VALUE` (what sysprof emitted
+    /// before a fix), in which the violation must work again: the fix is what blocks it.
+    regress: Option<(&'static str, &'static str)>,
 }
 
 /// One directive probe: a unit that needs what the directive forbids, and one that does not.
@@ -179,6 +189,8 @@ const fn free(
         blocked,
         co_blockers,
         lift,
+        attempts: &[],
+        regress: None,
     })
 }
 
@@ -270,6 +282,8 @@ const PROBES: &[Probe] = &[
                 "ProtectKernelModules",
                 "ProtectKernelLogs",
             ],
+            attempts: &[],
+            regress: None,
         }),
     },
     Probe {
@@ -344,8 +358,8 @@ const PROBES: &[Probe] = &[
         need: &[
             Need {
                 key: "NoExecPaths",
-                emitted: Some(Want::Is("/")),
-                shown: Want::Is("/"),
+                emitted: Some(Want::Has("/")),
+                shown: Want::Has("/"),
             },
             Need {
                 key: "ExecPaths",
@@ -356,13 +370,83 @@ const PROBES: &[Probe] = &[
         free: free(
             "runs /usr/bin/true",
             &[
-                ("NoExecPaths", Want::Is("/")),
+                ("NoExecPaths", Want::Has("/")),
                 ("ExecPaths", Want::AllowsNot("-/usr/bin/true")),
             ],
             Blocked::Errno(&["EACCES"]),
             &[],
             &["NoExecPaths", "ExecPaths"],
         ),
+    },
+    Probe {
+        name: "exec-writable",
+        directives: &["NoExecPaths", "BindReadOnlyPaths", "ReadOnlyPaths"],
+        needs: "runs a script it wrote in its StateDirectory= and a copy of /usr/bin/true it made in /tmp",
+        needs_unit: &[],
+        need: &[
+            Need {
+                key: "NoExecPaths",
+                emitted: Some(Want::AllowsNot("-/tmp")),
+                shown: Want::AllowsNot("-/tmp"),
+            },
+            Need {
+                key: "NoExecPaths",
+                emitted: Some(Want::AllowsNot("-/var/lib/probe-exec-writable-needs")),
+                shown: Want::AllowsNot("-/var/lib/probe-exec-writable-needs"),
+            },
+            Need {
+                key: "NoExecPaths",
+                emitted: Some(Want::Has("-/var/tmp")),
+                shown: Want::Has("-/var/tmp"),
+            },
+        ],
+        free: Some(Free {
+            violation: "copies /usr/bin/true and a #!/bin/sh script into every writable place, \
+                        runs them and maps the binary PROT_EXEC",
+            // A place only its vendor unit grants (and only the violation writes to), and a
+            // bind mount; `sysprof suggest -p` reads this unit (see SUGGEST_WITH_UNIT).
+            unit: &[
+                "ReadWritePaths=/srv/probe-exec/vendor-rw",
+                "BindPaths=/srv/probe-exec/bind-src:/srv/probe-exec/bind",
+                "StandardOutput=truncate:/harness/probe-exec-writable-free.out",
+            ],
+            in_force: &[
+                ("NoExecPaths", Want::Has("/")),
+                ("NoExecPaths", Want::Has("-/srv/probe-exec/rw")),
+                ("NoExecPaths", Want::Has("-/srv/probe-exec/rw.bin")),
+                ("NoExecPaths", Want::Has("-/srv/probe-exec/bind")),
+                ("NoExecPaths", Want::Has("-/srv/probe-exec/vendor-rw")),
+                ("NoExecPaths", Want::Has("-/var/lib/probe-exec-writable-free")),
+                ("NoExecPaths", Want::Has("-/var/cache/probe-exec-writable-free")),
+                ("NoExecPaths", Want::Has("-/var/log/probe-exec-writable-free")),
+                ("NoExecPaths", Want::Has("-/run/probe-exec-writable-free")),
+                ("NoExecPaths", Want::Has("-/tmp")),
+                ("NoExecPaths", Want::Has("-/var/tmp")),
+                ("NoExecPaths", Want::Has("-/dev")),
+                ("ReadOnlyPaths", Want::Has("-/run")),
+                (
+                    "BindReadOnlyPaths",
+                    Want::Has("-/usr/bin/true:/usr/bin/true:rbind"),
+                ),
+            ],
+            blocked: Blocked::Errno(&["EACCES"]),
+            co_blockers: &[],
+            lift: &["NoExecPaths"],
+            attempts: &[
+                "/srv/probe-exec/rw",
+                "/srv/probe-exec/rw.bin",
+                "/srv/probe-exec/bind",
+                "/srv/probe-exec/vendor-rw",
+                "/var/lib/probe-exec-writable-free",
+                "/var/cache/probe-exec-writable-free",
+                "/var/log/probe-exec-writable-free",
+                "/run/probe-exec-writable-free",
+                "/tmp",
+                "/var/tmp",
+                "/dev/shm",
+            ],
+            regress: Some(("NoExecPaths", "/")),
+        }),
     },
     Probe {
         name: "tmp",
@@ -514,6 +598,8 @@ const PROBES: &[Probe] = &[
             blocked: Blocked::Errno(&["ENOENT"]),
             co_blockers: &[],
             lift: &["ProtectProc"],
+            attempts: &[],
+            regress: None,
         }),
     },
     Probe {
@@ -679,6 +765,8 @@ const PROBES: &[Probe] = &[
                 "ReadWritePaths",
                 "NoExecPaths",
                 "ExecPaths",
+                "BindReadOnlyPaths",
+                "ReadOnlyPaths",
                 "PrivateTmp",
                 "ProtectHome",
                 "PrivateDevices",
@@ -856,6 +944,26 @@ fn joined(values: &[String]) -> String {
         .join(" ")
 }
 
+/// The drop-in with its `key=` lines replaced by one `key=value` line where the first was.
+fn replaced(dropin: &str, key: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in dropin.lines() {
+        let is_key = !line.trim_start().starts_with('#')
+            && line.split_once('=').is_some_and(|(k, _)| k.trim() == key);
+        if is_key {
+            if !done {
+                out.push_str(&format!("{key}={value}\n"));
+                done = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// The drop-in without the lines of `keys`.
 fn without(dropin: &str, keys: &BTreeSet<&str>) -> String {
     let mut out = String::new();
@@ -906,6 +1014,8 @@ pub struct ProbeOutcome {
     free_notes: Vec<String>,
     needs_failed: bool,
     free_failed: bool,
+    /// Per place of a many-attempt violation: (place, with the drop-in, with the regress run's).
+    places: Vec<(String, String, String)>,
 }
 
 impl ProbeOutcome {
@@ -977,6 +1087,7 @@ pub fn run(
             free_notes: Vec::new(),
             needs_failed: false,
             free_failed: false,
+            places: Vec::new(),
         })
         .collect();
     let mut units: Vec<Unit> = Vec::new();
@@ -1265,7 +1376,12 @@ fn suggest_all<'a>(
     let sysprof = format!("{SHARE_IN_GUEST}/sysprof");
     for u in units.iter_mut().filter(|u| u.alive) {
         let trace = format!("{SHARE_IN_GUEST}/{}.json", u.name);
-        let out = guest.exec(&[&sysprof, "suggest", &trace, "--explain"], STEP)?;
+        let unit_file = format!("/etc/systemd/system/{}", u.name);
+        let mut argv = vec![sysprof.as_str(), "suggest", &trace, "--explain"];
+        if SUGGEST_WITH_UNIT.contains(&probe_of(u).name) {
+            argv.extend(["-p", &unit_file]);
+        }
+        let out = guest.exec(&argv, STEP)?;
         let outcome = &mut outcomes[u.probe];
         if !outcome.check(
             u.side,
@@ -1462,6 +1578,54 @@ fn violations<'a>(
             .push(format!("blocked: {}", end.describe()));
     }
 
+    // 1b. A violation made of many attempts: each place attempted, every attempt blocked.
+    for u in units.iter().filter(|u| u.alive && is_free(u)) {
+        let Some(free) = probe_of(u).free.as_ref() else {
+            continue;
+        };
+        if free.attempts.is_empty() {
+            continue;
+        }
+        let found = attempts(share, u);
+        let outcome = &mut outcomes[u.probe];
+        for place in free.attempts {
+            let here: Vec<&(String, String, String)> =
+                found.iter().filter(|(p, _, _)| p == place).collect();
+            let blocked =
+                !here.is_empty() && here.iter().all(|(_, _, r)| r == "EACCES" || r == "EPERM");
+            let summary = summarize(&here);
+            outcome.check(
+                u.side,
+                blocked,
+                format!("{}: nothing written to {place} runs: {summary}", u.name),
+                &summary,
+            );
+            outcome
+                .places
+                .push(((*place).to_owned(), summary, String::new()));
+        }
+        // Places outside the list (read-only ones that turned out writable) must not run either.
+        let others: Vec<&(String, String, String)> = found
+            .iter()
+            .filter(|(p, _, _)| !free.attempts.contains(&p.as_str()))
+            .collect();
+        let ran: Vec<String> = others
+            .iter()
+            .filter(|(_, w, r)| w != "write" && r == "ok")
+            .map(|(p, w, _)| format!("{p} {w}"))
+            .collect();
+        outcome.check(
+            u.side,
+            ran.is_empty(),
+            format!(
+                "{}: the other places are read-only or noexec: {}",
+                u.name,
+                summarize(&others)
+            ),
+            ran.join(", "),
+        );
+    }
+
     // 2. Isolation: the other directives that stop it taken out.
     let has_co = |u: &Unit| {
         is_free(u)
@@ -1543,7 +1707,87 @@ fn violations<'a>(
             end.describe(),
         );
     }
+
+    // 4. Regression: the drop-in as sysprof wrote it before the fix; the violation must work.
+    let has_regress = |u: &Unit| {
+        is_free(u)
+            && probe_of(u)
+                .free
+                .as_ref()
+                .is_some_and(|f| f.regress.is_some())
+    };
+    if !units.iter().any(|u| u.alive && has_regress(u)) {
+        return Ok(());
+    }
+    install_dropins(guest, share, units, |u| {
+        let (key, value) = probe_of(u).free.as_ref()?.regress?;
+        if !has_regress(u) {
+            return None;
+        }
+        u.dropin.as_deref().map(|d| replaced(d, key, value))
+    })?;
+    start_all(guest, units, has_regress)?;
+    for u in units.iter().filter(|u| u.alive && has_regress(u)) {
+        let Some(free) = probe_of(u).free.as_ref() else {
+            continue;
+        };
+        let Some((key, value)) = free.regress else {
+            continue;
+        };
+        let end = last_ending(guest, u)?;
+        let found = attempts(share, u);
+        let ran: Vec<String> = found
+            .iter()
+            .filter(|(_, w, r)| w != "write" && r == "ok")
+            .map(|(p, w, _)| format!("{p} {w}"))
+            .collect();
+        let outcome = &mut outcomes[u.probe];
+        for (place, _, regress) in outcome.places.iter_mut() {
+            let here: Vec<&(String, String, String)> =
+                found.iter().filter(|(p, _, _)| p == place).collect();
+            *regress = summarize(&here);
+        }
+        outcome.check(
+            u.side,
+            end == Ending::Ok && !ran.is_empty(),
+            format!(
+                "{}: with {key}={value} alone (before the fix) the violation works: {} ({} ran: {})",
+                u.name,
+                end.describe(),
+                ran.len(),
+                ran.join(", ")
+            ),
+            end.describe(),
+        );
+    }
     Ok(())
+}
+
+/// The `attempt PLACE WHAT: RESULT` lines of a unit's last run, from the share directory's
+/// `UNIT.out` (its `StandardOutput=`), as (place, what, result).
+fn attempts(share: &Path, u: &Unit) -> Vec<(String, String, String)> {
+    let path = share.join(format!("{}.out", u.name.trim_end_matches(".service")));
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(": attempt ").map(|(_, rest)| rest))
+        .filter_map(|rest| {
+            let (head, result) = rest.rsplit_once(": ")?;
+            let (place, what) = head.rsplit_once(' ')?;
+            Some((place.to_owned(), what.to_owned(), result.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// `exec EACCES, mmap EPERM, …` for a place's attempts.
+fn summarize(attempts: &[&(String, String, String)]) -> String {
+    if attempts.is_empty() {
+        return "not attempted".to_owned();
+    }
+    attempts
+        .iter()
+        .map(|(_, what, result)| format!("{what} {result}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The ending of a unit's last run.
@@ -1607,6 +1851,22 @@ fn fill_rows(probe: &Probe, outcome: &mut ProbeOutcome) {
         });
         outcome.rows.push(((*d).to_owned(), needs, free.clone()));
     }
+    let regress = probe
+        .free
+        .as_ref()
+        .and_then(|f| f.regress)
+        .map(|(k, v)| format!("{k}={v}"));
+    for (place, with_dropin, before) in &outcome.places {
+        let mut text = format!("copy in {place}: {with_dropin}");
+        if let Some(r) = &regress {
+            text.push_str(&format!("; with {r} alone: {before}"));
+        }
+        outcome.rows.push((
+            format!("{} ({place})", probe.directives[0]),
+            "(free side only)".to_owned(),
+            text,
+        ));
+    }
 }
 
 fn print_table(outcomes: &[ProbeOutcome]) {
@@ -1665,6 +1925,10 @@ mod tests {
         assert_eq!(set["UMask"], ["0077"]);
         let keys: BTreeSet<&str> = ["SystemCallFilter"].into_iter().collect();
         assert_eq!(without(text, &keys), "# c\n[Service]\nUMask=0077\n");
+        assert_eq!(
+            replaced(text, "SystemCallFilter", "read"),
+            "# c\n[Service]\nSystemCallFilter=read\nUMask=0077\n"
+        );
     }
 
     #[test]

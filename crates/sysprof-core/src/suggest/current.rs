@@ -179,6 +179,17 @@ pub fn respect_current(suggestion: &mut Suggestion, current: &[UnitFile], groups
             .or(state.read_only)
             .map(|by| format!("the unit's own {by} keeps it from being written"))
     });
+    // The unit's own writable mounts (its ReadWritePaths=, *Directory=, BindPaths=, …) stay
+    // in force under the drop-in and would stay executable under NoExecPaths=/: list them too.
+    if let Some(after) = merged(suggestion, current, groups) {
+        let keep = suggestion.keep_exec.clone();
+        super::noexec::list_writable_mounts(
+            &mut suggestion.directives,
+            &after,
+            &keep,
+            &mut suggestion.warnings,
+        );
+    }
     // ExecPaths= is left alone: every file it lists was executed under the unit's current
     // settings, so it is executable there already, and systemd resolves symlinks when it
     // mounts ExecPaths= (Debian's redis lists the symlink /usr/bin/redis-server; the trace has
@@ -410,6 +421,7 @@ mod tests {
                 .collect(),
             omitted: Vec::new(),
             warnings: Vec::new(),
+            keep_exec: Vec::new(),
         }
     }
 
@@ -547,6 +559,45 @@ mod tests {
         respect_current(&mut s, &current, &groups());
         assert_eq!(values(&s, "ReadWritePaths"), ["", "/var/lib/app"]);
         assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn writable_mounts_of_the_unit_become_noexec_too() {
+        let current = [unit(
+            "[Service]\nReadWritePaths=/srv/vendor\nBindPaths=/srv/src:/srv/bound\n\
+             StateDirectory=vendor\nExecStart=/usr/bin/app\n",
+        )];
+        let mut s = suggestion(&[
+            ("ProtectSystem", "strict"),
+            ("PrivateTmp", "yes"),
+            ("PrivateDevices", "yes"),
+            ("ProtectHome", "yes"),
+            ("NoExecPaths", "/ -/dev -/tmp -/var/tmp"),
+            ("ExecPaths", ""),
+            (
+                "ExecPaths",
+                "-/usr/bin/app -/srv/vendor/bin/tool -/srv/bound/run.sh",
+            ),
+        ]);
+        s.keep_exec = vec!["/srv/bound/run.sh".to_owned()];
+        respect_current(&mut s, &current, &groups());
+        assert_eq!(
+            values(&s, "NoExecPaths"),
+            ["/ -/dev -/tmp -/var/tmp -/srv/vendor -/var/lib/vendor"]
+        );
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("/srv/bound stays executable")),
+            "{:?}",
+            s.warnings
+        );
+        let after = merged(&mut s, &current, &groups()).expect("parses");
+        let table = after.mount_table();
+        assert!(table.lookup("/srv/vendor/copy").noexec.is_some());
+        assert!(table.lookup("/var/lib/vendor/copy").noexec.is_some());
+        assert_eq!(table.lookup("/srv/vendor/bin/tool").noexec, None);
+        assert_eq!(table.lookup("/srv/bound/copy").noexec, None);
     }
 
     #[test]

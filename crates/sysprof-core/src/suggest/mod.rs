@@ -5,6 +5,7 @@
 //! (semantics reference §5.4/§5.5) and either emits that value or says why it cannot.
 
 mod current;
+mod noexec;
 mod paths;
 mod rules;
 
@@ -66,10 +67,15 @@ pub struct Suggestion {
     pub omitted: Vec<Omitted>,
     /// Things the operator must know (syscalls that cannot be allowed, incomplete evidence, …).
     pub warnings: Vec<String>,
+    /// Files the service writes and then executes or maps executable: the writable mounts that
+    /// hold them must stay executable (see [`respect_current`], which lists the unit's own
+    /// writable mounts in `NoExecPaths=` too).
+    #[serde(skip)]
+    pub keep_exec: Vec<String>,
 }
 
 /// The first systemd version that knows each directive we emit (semantics reference §6.1).
-pub const MIN_VERSIONS: [(&str, u32); 39] = [
+pub const MIN_VERSIONS: [(&str, u32); 41] = [
     ("SystemCallFilter", 209),
     ("SystemCallErrorNumber", 209),
     ("SystemCallArchitectures", 209),
@@ -78,12 +84,14 @@ pub const MIN_VERSIONS: [(&str, u32); 39] = [
     ("NoNewPrivileges", 209),
     ("ProtectSystem", 232),
     ("ReadWritePaths", 231),
+    ("ReadOnlyPaths", 231),
     ("StateDirectory", 235),
     ("CacheDirectory", 235),
     ("LogsDirectory", 235),
     ("RuntimeDirectory", 211),
     ("NoExecPaths", 248),
     ("ExecPaths", 248),
+    ("BindReadOnlyPaths", 233),
     ("PrivateTmp", 209),
     ("ProtectHome", 214),
     ("PrivateDevices", 209),

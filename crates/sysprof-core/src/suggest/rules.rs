@@ -187,13 +187,95 @@ impl<'a> Builder<'a> {
     }
 
     pub(super) fn finish(self) -> Suggestion {
+        let keep_exec = self.written_and_executed().into_iter().collect();
         Suggestion {
             systemd_version: self.facts.systemd_version,
             level: self.options.level,
             directives: self.directives,
             omitted: self.omitted,
             warnings: self.warnings,
+            keep_exec,
         }
+    }
+
+    /// Files the service both writes (creates, renames, …) and executes or maps executable:
+    /// they may not exist when systemd sets the namespace up, so an `ExecPaths=` entry cannot
+    /// cover them, and the writable mount that holds them must stay executable.
+    fn written_and_executed(&self) -> BTreeSet<String> {
+        let written: BTreeSet<&str> = self
+            .ok_files
+            .iter()
+            .filter(|f| f.access.is_write())
+            .map(|f| f.path.as_str())
+            .collect();
+        let mut executed: BTreeSet<&str> = self
+            .ok_files
+            .iter()
+            .filter(|f| f.access.is_exec())
+            .map(|f| f.path.as_str())
+            .collect();
+        for e in &self.trace.execs {
+            executed.insert(&e.path);
+            if let Some(i) = &e.interpreter {
+                executed.insert(i);
+            }
+        }
+        executed
+            .intersection(&written)
+            .map(|p| (*p).to_owned())
+            .collect()
+    }
+
+    /// `NoExecPaths=/` alone leaves every writable mount executable in systemd 252: list them,
+    /// once every other rule (and [`Self::keep_set_id_programs_working`]) has settled which
+    /// mounts the drop-in makes.
+    fn no_exec_writable_mounts(&mut self) {
+        let mut policy = match super::noexec::policy_of(&self.directives, &self.facts.groups) {
+            Ok(p) => p,
+            Err(e) => {
+                self.warnings.push(format!(
+                    "NoExecPaths: cannot model the drop-in's mounts ({e}); writable paths may stay executable"
+                ));
+                return;
+            }
+        };
+        // ProtectKernelTunables=, ProtectControlGroups=, ProtectProc= and ProcSubset= mount the
+        // API file systems, whose /run entry keeps /run writable and executable under
+        // ProtectSystem=strict in systemd 252. ReadOnlyPaths=/run merges with that entry and
+        // lets the read-only / cover /run again; the service's own places below /run
+        // (RuntimeDirectory=, ReadWritePaths=) are entries of their own and stay writable.
+        let strict = policy.protect_system == crate::unit::ProtectSystem::Strict;
+        let run_granted = policy.read_write_paths.iter().any(|p| p.path == "/run");
+        if strict && !run_granted && policy.mount_table().lookup("/run").read_only.is_none() {
+            let at = self
+                .directives
+                .iter()
+                .rposition(|d| d.key == "ReadWritePaths" || d.key == "ProtectSystem")
+                .map_or(self.directives.len(), |i| i + 1);
+            self.directives.insert(
+                at,
+                Directive {
+                    key: "ReadOnlyPaths".to_owned(),
+                    value: "-/run".to_owned(),
+                    evidence: vec![
+                        "/run read-only: systemd 252 leaves it writable under ProtectSystem=strict once the API file systems are mounted (ProtectKernelTunables=, ProtectControlGroups=, ProtectProc=, ProcSubset=)".to_owned(),
+                    ],
+                },
+            );
+            if let Ok(p) = super::noexec::policy_of(&self.directives, &self.facts.groups) {
+                policy = p;
+            }
+        }
+        if !self.directives.iter().any(|d| d.key == "NoExecPaths") {
+            return;
+        }
+        let keep: Vec<String> = self.written_and_executed().into_iter().collect();
+        super::noexec::list_writable_mounts(
+            &mut self.directives,
+            &policy,
+            &keep,
+            &mut self.warnings,
+        );
     }
 
     fn emit(&mut self, key: &str, value: impl Into<String>, evidence: Vec<String>) {
@@ -316,6 +398,7 @@ impl<'a> Builder<'a> {
         self.private_users();
         self.umask();
         self.keep_set_id_programs_working();
+        self.no_exec_writable_mounts();
     }
 
     /// A set-id program the service runs (the evidence that kept `NoNewPrivileges=` out) only
@@ -764,6 +847,38 @@ impl<'a> Builder<'a> {
             .collect();
         self.reset("ExecPaths");
         self.emit("ExecPaths", words.join(" "), evidence);
+
+        // systemd 252 mounts each ExecPaths= entry on its own, before ProtectSystem= turns the
+        // tree read-only, and leaves it writable: a root service could overwrite a listed
+        // program and run what it wrote. A read-only bind mount of the same file merges with
+        // the ExecPaths= entry into one read-only, executable mount (measured in the e2e
+        // guest). Files the service writes itself keep their writable mount; paths with a
+        // colon cannot be written in BindReadOnlyPaths= unambiguously and are left out.
+        let written = self.written_and_executed();
+        let mut skipped = Vec::new();
+        let read_only: Vec<String> = files
+            .iter()
+            .filter(|p| {
+                let keep = written.contains(*p) || p.contains(':');
+                if keep {
+                    skipped.push(show(p));
+                }
+                !keep
+            })
+            .filter_map(|p| self.path_word("BindReadOnlyPaths", "-", p))
+            .collect();
+        if !read_only.is_empty() {
+            let mut evidence = vec![
+                "ExecPaths= files read-only: systemd 252 leaves each ExecPaths= mount writable, even under ProtectSystem=strict".to_owned(),
+            ];
+            if !skipped.is_empty() {
+                evidence.push(format!(
+                    "left writable (written by the service, or a colon in the path): {}",
+                    sample(skipped)
+                ));
+            }
+            self.emit("BindReadOnlyPaths", read_only.join(" "), evidence);
+        }
     }
 
     /// Observations that a private `/tmp` would break: files there the service did not create.

@@ -77,7 +77,8 @@ fn quiet_program_gets_the_full_sandbox() {
         ("CapabilityBoundingSet", ""),
         ("NoNewPrivileges", "yes"),
         ("ProtectSystem", "strict"),
-        ("NoExecPaths", "/"),
+        ("ReadOnlyPaths", "-/run"),
+        ("NoExecPaths", "/ -/dev -/tmp -/var/tmp"),
         ("PrivateTmp", "yes"),
         ("ProtectHome", "yes"),
         ("PrivateDevices", "yes"),
@@ -109,6 +110,10 @@ fn quiet_program_gets_the_full_sandbox() {
     );
     assert_eq!(
         value(&s, "ExecPaths"),
+        Some("-/lib64/ld-linux-x86-64.so.2 -/usr/bin/true")
+    );
+    assert_eq!(
+        value(&s, "BindReadOnlyPaths"),
         Some("-/lib64/ld-linux-x86-64.so.2 -/usr/bin/true")
     );
 }
@@ -592,4 +597,133 @@ fn writes_to_any_proc_tunable_keep_protect_kernel_tunables_out() {
         value(&run(&t, Level::Strict), "ProtectKernelTunables"),
         Some("yes")
     );
+}
+
+/// The drop-in's own mounts, as systemd 252 builds them.
+fn table_of(s: &Suggestion) -> crate::unit::MountTable {
+    let unit = crate::unit::parse_unit("sysprof.conf", &s.render_dropin(&[], false))
+        .expect("the drop-in parses");
+    crate::unit::Policy::from_units(&[unit], &SyscallGroups::embedded(252)).mount_table()
+}
+
+#[test]
+fn every_writable_mount_is_listed_in_no_exec_paths() {
+    let mut t = base();
+    for (path, access) in [
+        ("/srv/data/new", Access::Create),
+        ("/srv/app.log", Access::Write),
+        ("/var/lib/app/db", Access::Create),
+        ("/var/cache/app/c", Access::Create),
+        ("/var/log/app/l", Access::Create),
+        ("/run/app/pid", Access::Create),
+        ("/tmp/own", Access::Create),
+        // Pre-existing and only run: ExecPaths= lists it, its mount can be noexec.
+        ("/var/lib/app/bin/tool", Access::Exec),
+    ] {
+        file(&mut t, path, access);
+    }
+    let s = run(&t, Level::Strict);
+    assert_eq!(
+        value(&s, "NoExecPaths"),
+        Some(
+            "/ -/dev -/run/app -/srv/app.log -/srv/data -/tmp -/var/cache/app -/var/lib/app -/var/log/app -/var/tmp"
+        )
+    );
+    assert!(values(&s, "ExecPaths")[0].contains("-/var/lib/app/bin/tool"));
+    assert!(value(&s, "BindReadOnlyPaths").is_some_and(|v| v.contains("-/var/lib/app/bin/tool")));
+    let table = table_of(&s);
+    assert!(
+        table.writable_executable().is_empty(),
+        "{:?}",
+        table.writable_executable()
+    );
+    for copy in [
+        "/srv/data/copy",
+        "/srv/app.log",
+        "/var/lib/app/copy",
+        "/var/cache/app/copy",
+        "/var/log/app/copy",
+        "/run/app/copy",
+        "/tmp/copy",
+        "/var/tmp/copy",
+        "/dev/shm/copy",
+    ] {
+        let state = table.lookup(copy);
+        assert!(state.noexec.is_some(), "{copy}: {state:?}");
+        assert_eq!(state.read_only, None, "{copy} is writable");
+    }
+    for program in [
+        "/usr/bin/true",
+        "/var/lib/app/bin/tool",
+        "/lib64/ld-linux-x86-64.so.2",
+    ] {
+        let state = table.lookup(program);
+        assert_eq!(state.noexec, None, "{program} runs");
+        assert!(state.read_only.is_some(), "{program} cannot be overwritten");
+    }
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
+#[test]
+fn a_mount_holding_what_the_service_writes_and_runs_stays_executable() {
+    let mut t = base();
+    file(&mut t, "/var/lib/app/plugin.so", Access::Create);
+    file(&mut t, "/var/lib/app/plugin.so", Access::MmapExec);
+    file(&mut t, "/tmp/helper.sh", Access::Create);
+    t.record(Event::Exec {
+        path: "/tmp/helper.sh".into(),
+        interpreter: Some("/usr/bin/dash".into()),
+    });
+    let s = run(&t, Level::Strict);
+    let no_exec = value(&s, "NoExecPaths").expect("emitted");
+    assert_eq!(no_exec, "/ -/dev -/var/tmp");
+    assert_eq!(s.keep_exec, ["/tmp/helper.sh", "/var/lib/app/plugin.so"]);
+    assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
+    let read_only = value(&s, "BindReadOnlyPaths").expect("emitted");
+    assert!(!read_only.contains("plugin.so") && !read_only.contains("helper.sh"));
+    assert!(read_only.contains("-/usr/bin/dash"));
+    let table = table_of(&s);
+    assert_eq!(table.lookup("/var/lib/app/plugin.so").noexec, None);
+    assert_eq!(table.lookup("/tmp/helper.sh").noexec, None);
+    assert_eq!(table.lookup("/var/lib/app/plugin.so").read_only, None);
+}
+
+#[test]
+fn homes_and_dev_left_writable_are_listed_too() {
+    let mut t = base();
+    file(&mut t, "/home/u/out", Access::Create);
+    file(&mut t, "/dev/net/tun", Access::Read);
+    let s = run(&t, Level::Strict);
+    assert!(omitted(&s, "ProtectHome") && omitted(&s, "PrivateDevices"));
+    assert_eq!(
+        value(&s, "NoExecPaths"),
+        Some("/ -/dev -/home -/root -/run/user -/tmp -/var/tmp")
+    );
+    assert!(table_of(&s).writable_executable().is_empty());
+}
+
+#[test]
+fn run_is_read_only_and_noexec_unless_the_service_writes_there() {
+    // ProtectKernelTunables= mounts the API file systems, which leaves /run writable and
+    // executable in systemd 252: ReadOnlyPaths=-/run puts it back under the read-only /.
+    let s = run(&base(), Level::Strict);
+    assert_eq!(value(&s, "ProtectKernelTunables"), Some("yes"));
+    assert_eq!(value(&s, "ReadOnlyPaths"), Some("-/run"));
+    let table = table_of(&s);
+    assert!(table.lookup("/run/x").read_only.is_some());
+    assert!(table.lookup("/run/x").noexec.is_some());
+
+    // A pid file created directly in /run makes /run writable: it is listed noexec instead.
+    let mut t = base();
+    file(&mut t, "/run/app.pid", Access::Create);
+    let s = run(&t, Level::Strict);
+    assert_eq!(value(&s, "ReadWritePaths"), Some("-/run"));
+    assert_eq!(value(&s, "ReadOnlyPaths"), None);
+    assert_eq!(
+        value(&s, "NoExecPaths"),
+        Some("/ -/dev -/run -/tmp -/var/tmp")
+    );
+    let table = table_of(&s);
+    assert_eq!(table.lookup("/run/x").read_only, None);
+    assert!(table.lookup("/run/x").noexec.is_some());
 }

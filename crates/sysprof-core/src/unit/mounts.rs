@@ -8,9 +8,18 @@
 //! the mounts of all other entries (the deny list holds every entry path, in 252 for noexec
 //! too). So for any path the **nearest entry at or above it decides** read-only and noexec on its
 //! own flags alone. That single rule reproduces 252's quirks: an `ExecPaths=` entry is writable
-//! under `ProtectSystem=strict`, a `ReadWritePaths=` entry stays executable under
-//! `NoExecPaths=/`, and `ReadOnlyPaths=X` + `ExecPaths=X` under a read-only parent is dropped as
-//! redundant, taking its exec flag with it.
+//! under `ProtectSystem=strict`, and every writable entry (`ReadWritePaths=`, the
+//! `*Directory=` bind mounts, `PrivateTmp=`'s `/tmp` and `/var/tmp`, `BindPaths=`, the `/dev`,
+//! `/home`, `/root` and `/run/user` that `ProtectSystem=strict` leaves writable) stays executable
+//! under `NoExecPaths=/` unless it is listed in `NoExecPaths=` itself (measured in the e2e
+//! guest, probe `exec-writable`); `ReadOnlyPaths=X` + `ExecPaths=X` under a read-only parent is
+//! dropped as redundant, taking its exec flag with it, while `BindReadOnlyPaths=X` + `ExecPaths=X`
+//! is a read-only, executable mount.
+//!
+//! Mounts inside an entry's own file system that are not entries themselves (the private
+//! `/dev`'s `/dev/shm`, `/dev/mqueue`, …) are reached by that entry's recursive remounts only:
+//! the `NoExecPaths=` flag is applied recursively, but the private `/dev`'s own read-only and
+//! noexec options are not.
 
 use super::policy::{Policy, ProcSubset, ProtectHome, ProtectProc, ProtectSystem};
 use super::words::printable;
@@ -46,7 +55,15 @@ enum Mode {
     NoExec,
     Exec,
     Tmpfs,
+    /// `/run` of the API file systems: systemd 252 mounts nothing there when `/run` already is
+    /// a mount point, but the entry keeps the recursive read-only and noexec remounts of `/`
+    /// away from it, so `/run` stays writable and executable under `ProtectSystem=strict`
+    /// (measured in the e2e guest with `ProtectKernelTunables=yes`).
+    Run,
     ReadWriteImplicit,
+    /// Not a mount entry of systemd's: a mount inside another entry's file system (the private
+    /// `/dev`'s submounts). Lowest priority, so a real entry on the same path replaces it.
+    Submount,
 }
 
 /// One mount entry with the directive behind each of its effective flags.
@@ -58,6 +75,9 @@ struct MountEntry {
     read_only: Option<String>,
     /// Directive that made it noexec (`mount_entry_noexec()`, or a noexec tmpfs).
     noexec: Option<String>,
+    /// The `NoExecPaths=` flag: applied with a recursive remount, so it also reaches the
+    /// submounts that are not entries of their own.
+    noexec_flag: Option<String>,
     /// Directive that asked for exec (`mount_entry_exec()`).
     exec: Option<String>,
     /// An empty file system on top: nothing that existed below it is visible.
@@ -79,6 +99,7 @@ impl MountEntry {
             mode,
             read_only: read_only.then(|| origin.to_owned()),
             noexec: noexec.then(|| origin.to_owned()),
+            noexec_flag: (mode == Mode::NoExec).then(|| origin.to_owned()),
             exec: (mode == Mode::Exec).then(|| origin.to_owned()),
             hides_content: matches!(mode, Mode::Tmpfs | Mode::PrivateDev),
             origin: origin.to_owned(),
@@ -175,9 +196,10 @@ impl MountTable {
         }
         if policy.private_devices {
             add(&mut entries, "/dev", Mode::PrivateDev, "PrivateDevices=yes");
-            // Submounts of the private /dev, writable and executable as on the host.
+            // Submounts of the private /dev, writable and executable as on the host: the
+            // private /dev's read-only and noexec options are its own file system's.
             for sub in ["/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/hugepages"] {
-                add(&mut entries, sub, Mode::Bind, "PrivateDevices=yes");
+                add(&mut entries, sub, Mode::Submount, "PrivateDevices=yes");
             }
         }
         if policy.protect_kernel_tunables {
@@ -250,6 +272,7 @@ impl MountTable {
         if api_vfs {
             add(&mut entries, "/proc", Mode::Procfs, "MountAPIVFS=yes");
             add(&mut entries, "/sys", Mode::Sysfs, "MountAPIVFS=yes");
+            add(&mut entries, "/run", Mode::Run, &api_vfs_origin(policy));
         }
         let home = policy.describe("ProtectHome", policy.protect_home.as_str());
         for path in ["/home", "/run/user", "/root"] {
@@ -338,6 +361,9 @@ impl MountTable {
         let Some(entry) = deepest(false) else {
             return PathState::default();
         };
+        if entry.mode == Mode::Submount {
+            return self.lookup_submount(entry);
+        }
         // A redundant entry below the deciding one has the same mode: it names the setting
         // the user wrote for this subtree, which explains the outcome better than the parent.
         let read_only = match deepest(true) {
@@ -358,12 +384,107 @@ impl MountTable {
         }
     }
 
+    /// A path on a submount that is not an entry: only the recursive flags of the entry whose
+    /// file system holds it reach it.
+    fn lookup_submount(&self, submount: &MountEntry) -> PathState {
+        let holder = self
+            .entries
+            .iter()
+            .filter(|e| {
+                !e.redundant
+                    && e.mode != Mode::Submount
+                    && e.path != submount.path
+                    && path_is_under(&submount.path, &e.path)
+            })
+            .max_by(|a, b| compare_paths(&a.path, &b.path));
+        let Some(holder) = holder else {
+            return PathState {
+                decided_by: Some(submount.path.clone()),
+                ..PathState::default()
+            };
+        };
+        // The private /dev is made read-only alone; other read-only entries are remounted
+        // recursively.
+        let read_only = if holder.mode == Mode::PrivateDev {
+            None
+        } else {
+            holder.read_only.clone()
+        };
+        let noexec = if holder.exec.is_some() {
+            None
+        } else {
+            holder.noexec_flag.clone()
+        };
+        PathState {
+            read_only,
+            noexec,
+            decided_by: Some(submount.path.clone()),
+            ..PathState::default()
+        }
+    }
+
+    /// Mounts the service can write to and execute from: every surviving entry (or submount)
+    /// that is writable and not noexec, and is not an `ExecPaths=` entry, as `(path to list in
+    /// `NoExecPaths=`, the directive that makes it writable)`. A submount is answered with the
+    /// entry that holds it (its recursive noexec remount reaches the submount). `/proc` and
+    /// `/sys` are left out: no file can be created there.
+    pub fn writable_executable(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for e in self.entries.iter().filter(|e| !e.redundant) {
+            if e.exec.is_some()
+                || matches!(e.mode, Mode::Inaccessible | Mode::Procfs | Mode::Sysfs)
+                || path_is_under(&e.path, "/proc")
+                || path_is_under(&e.path, "/sys")
+            {
+                continue;
+            }
+            let state = self.lookup(&e.path);
+            if state.read_only.is_some() || state.noexec.is_some() || state.hidden.is_some() {
+                continue;
+            }
+            let path = if e.mode == Mode::Submount {
+                let holder = self
+                    .entries
+                    .iter()
+                    .filter(|h| {
+                        !h.redundant
+                            && h.mode != Mode::Submount
+                            && h.path != e.path
+                            && path_is_under(&e.path, &h.path)
+                    })
+                    .max_by(|a, b| compare_paths(&a.path, &b.path));
+                holder.map_or_else(|| e.path.clone(), |h| h.path.clone())
+            } else {
+                e.path.clone()
+            };
+            if !out.iter().any(|(p, _)| *p == path) {
+                out.push((path, e.origin.clone()));
+            }
+        }
+        out
+    }
+
     /// The surviving entries as `(path, origin)`, parents first.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries
             .iter()
             .filter(|e| !e.redundant)
             .map(|e| (e.path.as_str(), e.origin.as_str()))
+    }
+}
+
+/// The setting that mounts the API file systems, for explanations.
+fn api_vfs_origin(policy: &Policy) -> String {
+    if policy.mount_api_vfs == Some(true) {
+        "MountAPIVFS=yes".to_owned()
+    } else if policy.protect_kernel_tunables {
+        "ProtectKernelTunables=yes (implies MountAPIVFS=yes)".to_owned()
+    } else if policy.protect_control_groups {
+        "ProtectControlGroups=yes (implies MountAPIVFS=yes)".to_owned()
+    } else if policy.protect_proc != ProtectProc::Default {
+        "ProtectProc= (implies MountAPIVFS=yes)".to_owned()
+    } else {
+        "ProcSubset=pid (implies MountAPIVFS=yes)".to_owned()
     }
 }
 
@@ -378,6 +499,7 @@ fn reduce(mut entries: Vec<MountEntry>) -> Vec<MountEntry> {
             if compare_paths(&previous.path, &entry.path) == Ordering::Equal {
                 previous.read_only = previous.read_only.take().or(entry.read_only);
                 previous.noexec = previous.noexec.take().or(entry.noexec);
+                previous.noexec_flag = previous.noexec_flag.take().or(entry.noexec_flag);
                 previous.exec = previous.exec.take().or(entry.exec);
                 continue;
             }
@@ -509,6 +631,136 @@ mod tests {
         let state = policy.mount_table().lookup("/usr/bin/true");
         assert_eq!(state.noexec, None);
         assert!(state.read_only.is_some());
+    }
+
+    /// What the e2e guest's systemd 252 did with a binary copied into each writable place
+    /// (probe `exec-writable`): `NoExecPaths=/` alone leaves every writable entry executable;
+    /// listing them in `NoExecPaths=` makes them noexec, `/dev` covering the private `/dev`'s
+    /// `/dev/shm`; `ExecPaths=` files below them still run.
+    #[test]
+    fn writable_entries_stay_executable_unless_listed() {
+        let mut policy = Policy {
+            protect_system: ProtectSystem::Strict,
+            private_tmp: true,
+            private_devices: true,
+            protect_home: ProtectHome::Yes,
+            no_exec_paths: paths(&["/"]),
+            exec_paths: paths(&["/usr/bin/true", "/var/lib/exp/bin/tool"]),
+            read_write_paths: paths(&["/srv/rw"]),
+            ..Policy::default()
+        };
+        policy
+            .directories
+            .entry(super::super::policy::ExecDirectory::State)
+            .or_default()
+            .push("exp".to_owned());
+        let table = policy.mount_table();
+        for place in [
+            "/srv/rw/x",
+            "/var/lib/exp/x",
+            "/tmp/x",
+            "/var/tmp/x",
+            "/dev/shm/x",
+        ] {
+            let state = table.lookup(place);
+            assert_eq!(state.noexec, None, "{place}");
+            assert_eq!(state.read_only, None, "{place}");
+        }
+        assert!(table.lookup("/run/x").noexec.is_some());
+        assert!(table.lookup("/dev/x").read_only.is_some());
+        let holes: Vec<String> = table
+            .writable_executable()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            holes,
+            ["/dev", "/srv/rw", "/tmp", "/var/lib/exp", "/var/tmp"],
+            "{holes:?}"
+        );
+
+        policy.no_exec_paths = paths(&["/", "/dev", "/srv/rw", "/tmp", "/var/lib/exp", "/var/tmp"]);
+        let table = policy.mount_table();
+        for place in [
+            "/srv/rw/x",
+            "/var/lib/exp/x",
+            "/tmp/x",
+            "/var/tmp/x",
+            "/dev/shm/x",
+        ] {
+            let state = table.lookup(place);
+            assert!(state.noexec.is_some(), "{place}");
+            assert_eq!(state.read_only, None, "{place}");
+        }
+        assert!(table.lookup("/dev/null").read_only.is_some());
+        assert_eq!(table.lookup("/var/lib/exp/bin/tool").noexec, None);
+        assert_eq!(table.lookup("/usr/bin/true").noexec, None);
+        assert!(table.writable_executable().is_empty());
+
+        // Without PrivateDevices= and ProtectHome=, ProtectSystem=strict leaves /dev, /home,
+        // /root and /run/user writable and executable; /proc and /sys hold no files to run.
+        let policy = Policy {
+            protect_system: ProtectSystem::Strict,
+            no_exec_paths: paths(&["/"]),
+            ..Policy::default()
+        };
+        let holes: Vec<String> = policy
+            .mount_table()
+            .writable_executable()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(holes, ["/dev", "/home", "/root", "/run/user"], "{holes:?}");
+    }
+
+    #[test]
+    fn api_file_systems_leave_run_writable_and_executable() {
+        let mut policy = Policy {
+            protect_system: ProtectSystem::Strict,
+            protect_kernel_tunables: true,
+            no_exec_paths: paths(&["/"]),
+            ..Policy::default()
+        };
+        let state = policy.mount_table().lookup("/run/x");
+        assert_eq!((state.read_only, state.noexec), (None, None));
+        // ReadOnlyPaths=/run merges with the entry and is then redundant under the read-only
+        // /: /run is read-only again; RuntimeDirectory= below it stays writable.
+        policy.read_only_paths = paths(&["/run"]);
+        policy.no_exec_paths = paths(&["/", "/run/app"]);
+        policy
+            .directories
+            .entry(super::super::policy::ExecDirectory::Runtime)
+            .or_default()
+            .push("app".to_owned());
+        let table = policy.mount_table();
+        assert!(table.lookup("/run/x").read_only.is_some());
+        assert!(table.lookup("/run/x").noexec.is_some());
+        assert_eq!(table.lookup("/run/app/x").read_only, None);
+        assert!(table.lookup("/run/app/x").noexec.is_some());
+    }
+
+    #[test]
+    fn bind_read_only_and_exec_paths_make_a_read_only_executable_file() {
+        let policy = Policy {
+            protect_system: ProtectSystem::Strict,
+            no_exec_paths: paths(&["/"]),
+            exec_paths: paths(&["/usr/bin/true", "/usr/bin/env"]),
+            bind_paths: vec![super::super::policy::BindPath {
+                source: "/usr/bin/true".to_owned(),
+                destination: "/usr/bin/true".to_owned(),
+                read_only: true,
+                ignore_missing: true,
+            }],
+            ..Policy::default()
+        };
+        let table = policy.mount_table();
+        let state = table.lookup("/usr/bin/true");
+        assert_eq!(state.noexec, None);
+        assert!(state.read_only.is_some());
+        // Without the read-only bind mount an ExecPaths= file is writable (systemd 252).
+        let state = table.lookup("/usr/bin/env");
+        assert_eq!(state.noexec, None);
+        assert_eq!(state.read_only, None);
     }
 
     #[test]
