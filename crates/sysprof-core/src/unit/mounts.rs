@@ -384,11 +384,9 @@ impl MountTable {
         }
     }
 
-    /// A path on a submount that is not an entry: only the recursive flags of the entry whose
-    /// file system holds it reach it.
-    fn lookup_submount(&self, submount: &MountEntry) -> PathState {
-        let holder = self
-            .entries
+    /// The entry whose file system holds `submount` (the deepest real entry above it).
+    fn holder_of(&self, submount: &MountEntry) -> Option<&MountEntry> {
+        self.entries
             .iter()
             .filter(|e| {
                 !e.redundant
@@ -396,8 +394,13 @@ impl MountTable {
                     && e.path != submount.path
                     && path_is_under(&submount.path, &e.path)
             })
-            .max_by(|a, b| compare_paths(&a.path, &b.path));
-        let Some(holder) = holder else {
+            .max_by(|a, b| compare_paths(&a.path, &b.path))
+    }
+
+    /// A path on a submount that is not an entry: only the recursive flags of the entry whose
+    /// file system holds it reach it.
+    fn lookup_submount(&self, submount: &MountEntry) -> PathState {
+        let Some(holder) = self.holder_of(submount) else {
             return PathState {
                 decided_by: Some(submount.path.clone()),
                 ..PathState::default()
@@ -443,17 +446,8 @@ impl MountTable {
                 continue;
             }
             let path = if e.mode == Mode::Submount {
-                let holder = self
-                    .entries
-                    .iter()
-                    .filter(|h| {
-                        !h.redundant
-                            && h.mode != Mode::Submount
-                            && h.path != e.path
-                            && path_is_under(&e.path, &h.path)
-                    })
-                    .max_by(|a, b| compare_paths(&a.path, &b.path));
-                holder.map_or_else(|| e.path.clone(), |h| h.path.clone())
+                self.holder_of(e)
+                    .map_or_else(|| e.path.clone(), |h| h.path.clone())
             } else {
                 e.path.clone()
             };
